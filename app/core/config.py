@@ -1,0 +1,141 @@
+"""Where Sanctum keeps its state, and the user's settings.
+
+All state lives under one data directory: the platform's user data dir, or ``$SANCTUM_HOME``
+when set (tests and portable installs). Nothing here runs at import time; the composition root
+(:mod:`app.core.engine`) resolves paths and loads settings once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.core.errors import ConfigError
+
+HOME_ENV = "SANCTUM_HOME"
+SETTINGS_VERSION = 1
+
+
+def data_dir(environ: dict[str, str] | None = None) -> Path:
+    """Return the data directory, creating it if needed.
+
+    Args:
+        environ: Environment to read ``SANCTUM_HOME`` from (defaults to ``os.environ``).
+    """
+    env = os.environ if environ is None else environ
+    home = env.get(HOME_ENV)
+    if home:
+        path = Path(home).expanduser()
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir("Sanctum", appauthor=False))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot use the data directory {path}: {exc.strerror}") from exc
+    return path
+
+
+@dataclass
+class Settings:
+    """The user's choices. Defaults live here, in code; the file holds only what was saved.
+
+    Attributes:
+        chat_model: Path to a .gguf file; None uses the bundled default model.
+        embedding_model: Path to a sentence-transformers folder; None uses the bundled default.
+        context_size: Tokens of context the chat model is loaded with.
+        threads: CPU threads for generation; 0 means one per physical core (llama.cpp's choice).
+        temperature: Sampling temperature; low keeps answers close to the sources.
+        max_answer_tokens: Room kept free in the context window for the answer.
+        top_k: How many passages are put in front of the model.
+        chunk_tokens: Size of a chunk in the embedder's word-pieces.
+        chunk_overlap: Word-pieces shared by neighbouring chunks.
+        min_relevance: Below this cosine similarity a passage is not considered relevant.
+        parse_timeout_s: Per-file limit for reading a document.
+    """
+
+    chat_model: str | None = None
+    embedding_model: str | None = None
+    context_size: int = 4096
+    threads: int = 0
+    temperature: float = 0.1
+    max_answer_tokens: int = 512
+    top_k: int = 5
+    chunk_tokens: int = 200
+    chunk_overlap: int = 40
+    min_relevance: float = 0.25
+    parse_timeout_s: float = 120.0
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        """Read settings from ``path``; a missing file gives the defaults.
+
+        Unknown keys (from a newer version) are ignored; a damaged file is an error that names it.
+        """
+        if not path.exists():
+            return cls()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"the settings file {path} is damaged ({exc}); delete it to reset") from exc
+        raw = _migrate(raw)
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in raw.items() if k in known}
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def save(self, path: Path) -> None:
+        """Write settings atomically (a crash never leaves half a file)."""
+        self.validate()
+        payload = {"version": SETTINGS_VERSION, **dataclasses.asdict(self)}
+        atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first out-of-range value."""
+        checks = [
+            (self.context_size >= 512, "context_size must be at least 512"),
+            (self.threads >= 0, "threads must be 0 (automatic) or more"),
+            (0.0 <= self.temperature <= 2.0, "temperature must be between 0 and 2"),
+            (16 <= self.max_answer_tokens < self.context_size, "max_answer_tokens must be 16 or more and below context_size"),
+            (1 <= self.top_k <= 50, "top_k must be between 1 and 50"),
+            (32 <= self.chunk_tokens <= 8192, "chunk_tokens must be between 32 and 8192"),
+            (0 <= self.chunk_overlap < self.chunk_tokens // 2, "chunk_overlap must be below half of chunk_tokens"),
+            (-1.0 <= self.min_relevance <= 1.0, "min_relevance must be between -1 and 1"),
+            (self.parse_timeout_s > 0, "parse_timeout_s must be positive"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"invalid setting: {message}")
+
+
+def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
+    """Bring a settings dict from an older version up to this one."""
+    if not isinstance(raw, dict):
+        raise ConfigError("the settings file does not hold a JSON object; delete it to reset")
+    version = raw.pop("version", 1)
+    if not isinstance(version, int) or version > SETTINGS_VERSION:
+        # A newer app wrote it: keep what we understand, drop the rest (handled by the caller).
+        return raw
+    return raw
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,89 @@
+"""The sentence-transformers embedder behind a small interface.
+
+Everything outside this module sees :class:`Embedder`: a tokenizer to size chunks with, the
+model's window, and ``embed`` returning L2-normalised float32 vectors (so cosine similarity is a
+dot product and Chroma's cosine distance is ``1 - similarity``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from app.core.errors import ModelError
+
+
+class Tokenizer(Protocol):
+    """The part of a Hugging Face fast tokenizer the chunker needs."""
+
+    def __call__(self, text: str, **kwargs: object) -> dict[str, list]: ...
+
+
+class Embedder:
+    """A sentence-transformers model loaded from a local folder, on the CPU.
+
+    Args:
+        folder: A sentence-transformers model folder (modules.json, config, weights, tokenizer).
+        batch_size: Chunks per forward pass.
+    """
+
+    def __init__(self, folder: Path, *, batch_size: int = 32) -> None:
+        folder = Path(folder)
+        if not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
+            raise ModelError(f"{folder}: not a sentence-transformers model folder (no modules.json or config.json)")
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        except Exception as exc:  # the library raises many kinds; the user needs one message
+            raise ModelError(f"{folder}: the embedding model could not be loaded ({exc})") from exc
+        self.folder = folder
+        self.name = folder.name if folder.name != "model" else folder.parent.name
+        self.batch_size = batch_size
+        self.dimension = int(self._model.get_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The model's own tokenizer, to count word-pieces exactly as the model will."""
+        return self._model.tokenizer  # type: ignore[no-any-return]
+
+    @property
+    def content_tokens(self) -> int:
+        """Word-pieces of text that fit in one pass, after the special tokens ([CLS], [SEP])."""
+        special = len(self._model.tokenizer("", add_special_tokens=True)["input_ids"])
+        return self.max_tokens - special
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> np.ndarray:
+        """Embed texts in batches; returns an (n, dimension) float32 array of unit vectors."""
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            if cancelled and cancelled():
+                from app.core.errors import Cancelled
+
+                raise Cancelled("cancelled")
+            batch = list(texts[start : start + self.batch_size])
+            vectors = self._model.encode(
+                batch,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[start : start + len(batch)] = vectors
+            if progress:
+                progress(start + len(batch), len(texts))
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one query; returns a (dimension,) unit vector."""
+        return self.embed([text])[0]

@@ -1,0 +1,151 @@
+"""The composition root: builds every component and service from the settings, once.
+
+Nothing is loaded until first asked for: listing documents does not load the embedder, a search
+does not load the chat model. The chat model has one owner (this object) and is reused for every
+question. Close the engine to free the model and the store.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.core import models
+from app.core.answer import AskService, SearchService
+from app.core.config import Settings, data_dir
+from app.core.embedder import Embedder
+from app.core.ingest import IngestService
+from app.core.library import Library
+from app.core.llm import ChatModel
+from app.core.store import VectorStore
+
+
+@dataclass
+class Paths:
+    """Everything Sanctum writes, under one folder."""
+
+    root: Path
+    settings: Path = field(init=False)
+    library: Path = field(init=False)
+    store: Path = field(init=False)
+    models: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.settings = self.root / "settings.json"
+        self.library = self.root / "library.sqlite3"
+        self.store = self.root / "store"
+        self.models = self.root / "models"
+
+
+class Engine:
+    """Owns the components; hands out the services.
+
+    Args:
+        root: The data directory (defaults to ``$SANCTUM_HOME`` or the platform's data dir).
+        settings: Settings to use; by default those saved in the data directory.
+        chat_model: A .gguf file for this session only (overrides the settings).
+        embedding_model: A sentence-transformers folder for this session only.
+        embedder: An already loaded embedder to share (tests, benchmarks); not closed here.
+        chat: An already loaded chat model to share; not closed here.
+    """
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        settings: Settings | None = None,
+        chat_model: Path | None = None,
+        embedding_model: Path | None = None,
+        embedder: Embedder | None = None,
+        chat: ChatModel | None = None,
+    ) -> None:
+        self.paths = Paths(Path(root) if root else data_dir())
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        self.settings = settings or Settings.load(self.paths.settings)
+        self._chat_override = chat_model
+        self._embed_override = embedding_model
+        self._lock = threading.RLock()
+        self._library: Library | None = None
+        self._embedder: Embedder | None = embedder
+        self._store: VectorStore | None = None
+        self._chat: ChatModel | None = chat
+        self._owns_chat = chat is None
+
+    # -- components -------------------------------------------------------------------------
+
+    @property
+    def library(self) -> Library:
+        with self._lock:
+            if self._library is None:
+                self._library = Library(self.paths.library)
+            return self._library
+
+    def chat_model_path(self) -> Path:
+        """The .gguf file questions are answered with (the default is verified first)."""
+        chosen = self._chat_override or (Path(self.settings.chat_model) if self.settings.chat_model else None)
+        return Path(chosen).expanduser() if chosen else models.default_chat_model(self.paths.root)
+
+    def embedding_model_path(self) -> Path:
+        chosen = self._embed_override or (
+            Path(self.settings.embedding_model) if self.settings.embedding_model else None
+        )
+        return Path(chosen).expanduser() if chosen else models.default_embedder(self.paths.root)
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = Embedder(self.embedding_model_path())
+            return self._embedder
+
+    @property
+    def store(self) -> VectorStore:
+        return self.open_store()
+
+    def open_store(self, *, reindex: bool = False) -> VectorStore:
+        """The store; with ``reindex`` an index built by another embedding model is dropped."""
+        with self._lock:
+            if self._store is None or reindex:
+                emb = self.embedder
+                self._store = VectorStore(
+                    self.paths.store, embedder_id=f"{emb.name}/{emb.dimension}", drop_foreign=reindex
+                )
+            return self._store
+
+    def chat_model(self) -> ChatModel:
+        """The chat model, loaded on first use and kept."""
+        with self._lock:
+            if self._chat is None:
+                self._chat = ChatModel(
+                    self.chat_model_path(), context_size=self.settings.context_size, threads=self.settings.threads
+                )
+            return self._chat
+
+    # -- services ---------------------------------------------------------------------------
+
+    def ingest_service(self, *, reindex: bool = False) -> IngestService:
+        store = self.open_store(reindex=reindex)
+        return IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings)
+
+    def search_service(self) -> SearchService:
+        return SearchService(embedder=self.embedder, store=self.store, library=self.library)
+
+    def ask_service(self) -> AskService:
+        return AskService(search=self.search_service(), model_provider=self.chat_model, settings=self.settings)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._chat is not None and self._owns_chat:
+                self._chat.close()
+            self._chat = None
+            if self._library is not None:
+                self._library.close()
+                self._library = None
+            self._store = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,166 @@
+"""The chat model: one llama.cpp instance, one owner, never used from two threads at once.
+
+We render the conversation with the model's own chat template (from the GGUF metadata) into a
+prompt string ourselves, so the prompt can be measured in the model's tokens before it is sent
+and trimmed to fit the context window. llama-cpp-python keeps the KV cache of the previous
+prompt and reuses the longest common prefix, so a follow-up question in the same conversation
+does not pay again for the system prompt and earlier turns.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.core.errors import ModelError
+from app.core.gguf_info import GGUFInfo, read_gguf_info
+
+# Used only when a GGUF file carries no chat template of its own (base models).
+_PLAIN_TEMPLATE = (
+    "{% for m in messages %}"
+    "{% if m['role'] == 'system' %}{{ m['content'] }}\n\n"
+    "{% elif m['role'] == 'user' %}### Question:\n{{ m['content'] }}\n\n"
+    "{% else %}### Answer:\n{{ m['content'] }}\n\n{% endif %}"
+    "{% endfor %}### Answer:\n"
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn of a conversation."""
+
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass
+class GenerationStats:
+    """Counts and times of one generation, in seconds."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    first_token_s: float | None = None
+    total_s: float = 0.0
+    cancelled: bool = False
+
+
+class ChatModel:
+    """A GGUF chat model loaded with llama-cpp-python.
+
+    Args:
+        path: The .gguf file; its header is checked before llama.cpp sees it.
+        context_size: Tokens of context (capped at what the model was trained for).
+        threads: CPU threads; 0 lets llama.cpp choose.
+    """
+
+    def __init__(self, path: Path, *, context_size: int, threads: int = 0) -> None:
+        self.info: GGUFInfo = read_gguf_info(Path(path))
+        if self.info.context_length:
+            context_size = min(context_size, self.info.context_length)
+        try:
+            from llama_cpp import Llama
+
+            kwargs: dict[str, Any] = {"n_ctx": context_size, "verbose": False, "n_batch": 512}
+            if threads > 0:
+                kwargs["n_threads"] = threads
+                kwargs["n_threads_batch"] = threads
+            self._llm = Llama(model_path=str(path), **kwargs)
+        except Exception as exc:
+            raise ModelError(f"{path}: llama.cpp could not load this model ({exc})") from exc
+        self.path = Path(path)
+        self.context_size = int(self._llm.n_ctx())
+        self._lock = threading.Lock()
+        self._formatter = self._make_formatter()
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def _make_formatter(self) -> Any:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        meta = self._llm.metadata
+        template = meta.get("tokenizer.chat_template") or _PLAIN_TEMPLATE
+        eos_id, bos_id = self._llm.token_eos(), self._llm.token_bos()
+        eos = self._llm._model.token_get_text(eos_id) if eos_id != -1 else ""
+        bos = self._llm._model.token_get_text(bos_id) if bos_id != -1 else ""
+        return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, stop_token_ids=[eos_id])
+
+    def render(self, messages: Sequence[Message]) -> tuple[str, list[str]]:
+        """The prompt string for ``messages`` (ending where the answer starts) and stop strings."""
+        resp = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        stop = resp.stop if isinstance(resp.stop, list) else ([resp.stop] if resp.stop else [])
+        if "tokenizer.chat_template" not in self._llm.metadata:
+            stop += ["### Question:"]
+        return resp.prompt, stop
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes in this model, special tokens parsed as the prompt will be."""
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int,
+        temperature: float,
+        cancelled: Callable[[], bool] | None = None,
+        stats: GenerationStats | None = None,
+    ) -> Iterator[str]:
+        """Yield the answer's text as it is generated.
+
+        Holds the model for the whole generation: a second caller waits. When ``cancelled``
+        returns True generation stops at the next token and the iterator ends normally with
+        ``stats.cancelled`` set.
+
+        Raises:
+            ModelError: The prompt does not fit the context window.
+        """
+        import time
+
+        stats = stats if stats is not None else GenerationStats()
+        prompt, stop = self.render(messages)
+        n_prompt = self.count_tokens(prompt)
+        stats.prompt_tokens = n_prompt
+        if n_prompt + 1 >= self.context_size:
+            raise ModelError(f"the prompt ({n_prompt} tokens) does not fit the context window ({self.context_size})")
+        max_tokens = max(1, min(max_tokens, self.context_size - n_prompt - 1))
+        with self._lock:
+            started = time.perf_counter()
+            pieces = self._llm.create_completion(
+                prompt,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                top_p=0.9,
+                repeat_penalty=1.1,
+                stop=stop or None,
+                stream=True,
+            )
+            try:
+                for piece in pieces:
+                    if cancelled and cancelled():
+                        stats.cancelled = True
+                        break
+                    text = piece["choices"][0]["text"]
+                    if not text:
+                        continue
+                    if stats.first_token_s is None:
+                        stats.first_token_s = time.perf_counter() - started
+                    stats.completion_tokens += 1
+                    yield text
+            finally:
+                close = getattr(pieces, "close", None)
+                if close:
+                    close()
+                stats.total_s = time.perf_counter() - started
+
+    def close(self) -> None:
+        """Free the model's memory now rather than at garbage collection."""
+        with self._lock:
+            llm = getattr(self, "_llm", None)
+            if llm is not None:
+                llm.close()
+                del self._llm

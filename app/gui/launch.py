@@ -1,0 +1,33 @@
+"""Start the desktop app, or explain clearly why it cannot start here."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+NO_DISPLAY = (
+    "sanctum: no display found, so the desktop window cannot open here.\n"
+    "Use the command line instead, for example:\n"
+    "  sanctum ingest ~/Documents/reports     add files or folders\n"
+    "  sanctum ask \"What does the discharge summary say about dosage?\"\n"
+    "  sanctum --help                          all commands"
+)
+
+
+def has_display() -> bool:
+    """True when Qt can open a window (or was told to render offscreen)."""
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal", "vnc")):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True  # Windows and macOS always have a desktop session for a GUI app
+
+
+def launch() -> int:
+    """Open the main window and run the event loop; returns the exit code."""
+    if not has_display():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 1
+    from app.gui.app import run
+
+    return run()

