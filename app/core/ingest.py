@@ -22,7 +22,7 @@ from app.core.embedder import Embedder
 from app.core.errors import Cancelled, ParseError, SanctumError
 from app.core.library import READY, Library
 from app.core.parse_pool import ParserPool
-from app.core.parsers import SUPPORTED_SUFFIXES
+from app.core.parsers import SUPPORTED_SUFFIXES, refusal_reason
 from app.core.parsers.base import ParsedDocument
 from app.core.store import StoredChunk, VectorStore
 
@@ -122,7 +122,7 @@ class IngestService:
                         if child.suffix.lower() in SUPPORTED_SUFFIXES:
                             files.append(child)
                         else:
-                            outcomes.append(FileOutcome(child, SKIPPED, f"unsupported file type '{child.suffix or name}'"))
+                            outcomes.append(FileOutcome(child, SKIPPED, refusal_reason(child)))
             elif path.is_file():
                 if path not in seen:
                     seen.add(path)
