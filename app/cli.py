@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sentence-transformers folder for this run (default: the bundled one)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    p = sub.add_parser("gui", help="open the desktop app (the same as no command)")
+    p.add_argument("--quit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
+    p.add_argument("--screenshot", type=Path, metavar="FILE.png", help=argparse.SUPPRESS)
+
     p = sub.add_parser("ingest", help="add files or folders (recursively) to the library")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--reindex", action="store_true", help="re-embed everything (after changing the embedding model)")
@@ -87,10 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     _offline_environment()
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
+    if args.command in (None, "gui"):
         from app.gui.launch import launch
 
-        return launch()
+        return launch(quit_after=getattr(args, "quit_after", None), screenshot=getattr(args, "screenshot", None))
     if args.command in ("search",) and args.k < 1:
         parser.error("-k must be 1 or more")
     from app.core.errors import SanctumError

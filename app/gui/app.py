@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from app import __version__
@@ -92,10 +93,19 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"<span style='color:#b00020'>Problem: {message}</span>")
 
 
-def run() -> int:
+def run(*, quit_after: float | None = None, screenshot: Path | None = None) -> int:
+    """Show the main window and run the event loop until it closes."""
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Sanctum")
     window = MainWindow()
     window.show()
     window.start()
+    if quit_after is not None:
+
+        def finish() -> None:
+            if screenshot is not None:
+                window.grab().save(str(screenshot), "PNG")
+            app.quit()
+
+        QTimer.singleShot(int(quit_after * 1000), finish)
     return int(app.exec())

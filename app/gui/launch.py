@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 NO_DISPLAY = (
     "sanctum: no display found, so the desktop window cannot open here.\n"
@@ -23,11 +24,16 @@ def has_display() -> bool:
     return True  # Windows and macOS always have a desktop session for a GUI app
 
 
-def launch() -> int:
-    """Open the main window and run the event loop; returns the exit code."""
+def launch(*, quit_after: float | None = None, screenshot: Path | None = None) -> int:
+    """Open the main window and run the event loop; returns the exit code.
+
+    Args:
+        quit_after: Close the app this many seconds after the window is ready (smoke tests).
+        screenshot: Save a PNG of the window just before quitting (smoke tests, docs).
+    """
     if not has_display():
         print(NO_DISPLAY, file=sys.stderr)
         return 1
     from app.gui.app import run
 
-    return run()
+    return run(quit_after=quit_after, screenshot=screenshot)
