@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _config(args)
         from app.core.engine import Engine
 
-        with Engine(chat_model=args.model, embedding_model=args.embedding_model) as engine:
+        with Engine(chat_model=args.model, embedding_model=args.embedding_model, passphrase=ask_passphrase) as engine:
             handler = {
                 "ingest": _ingest, "docs": _docs, "remove": _remove, "search": _search, "ask": _ask,
                 "models": _models,
@@ -116,6 +116,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nsanctum: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def ask_passphrase(prompt: str, new: bool) -> str | None:
+    """The passphrase from $SANCTUM_PASSPHRASE, or typed on a terminal; None when neither can be."""
+    value = os.environ.get("SANCTUM_PASSPHRASE")
+    if value:
+        return value
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return None  # never wait for input that cannot come
+    import getpass
+
+    first = getpass.getpass(f"{prompt}: ")
+    if new and first and getpass.getpass("Type it again: ") != first:
+        print("sanctum: the two passphrases differ", file=sys.stderr)
+        return None
+    return first or None
 
 
 # -- ingest -------------------------------------------------------------------------------------

@@ -14,8 +14,10 @@ from pathlib import Path
 from app.core import models
 from app.core.answer import AskService, SearchService
 from app.core.config import Settings, data_dir
+from app.core.crypto import Cipher
 from app.core.embedder import Embedder
 from app.core.ingest import IngestService
+from app.core.keys import KeyManager, PassphraseProvider
 from app.core.library import Library
 from app.core.llm import ChatModel
 from app.core.store import VectorStore
@@ -48,6 +50,7 @@ class Engine:
         embedding_model: A sentence-transformers folder for this session only.
         embedder: An already loaded embedder to share (tests, benchmarks); not closed here.
         chat: An already loaded chat model to share; not closed here.
+        passphrase: Asks the user for a passphrase where no keyring is available.
     """
 
     def __init__(
@@ -59,6 +62,7 @@ class Engine:
         embedding_model: Path | None = None,
         embedder: Embedder | None = None,
         chat: ChatModel | None = None,
+        passphrase: PassphraseProvider | None = None,
     ) -> None:
         self.paths = Paths(Path(root) if root else data_dir())
         self.paths.root.mkdir(parents=True, exist_ok=True)
@@ -71,6 +75,8 @@ class Engine:
         self._store: VectorStore | None = None
         self._chat: ChatModel | None = chat
         self._owns_chat = chat is None
+        self._passphrase = passphrase
+        self._cipher: Cipher | None = None
 
     # -- components -------------------------------------------------------------------------
 
@@ -91,6 +97,14 @@ class Engine:
             Path(self.settings.embedding_model) if self.settings.embedding_model else None
         )
         return Path(chosen).expanduser() if chosen else models.default_embedder(self.paths.root)
+
+    @property
+    def cipher(self) -> Cipher:
+        """Encrypts what is kept on disk; the key comes from the keyring (or a passphrase)."""
+        with self._lock:
+            if self._cipher is None:
+                self._cipher = Cipher(KeyManager(self.paths.root, passphrase=self._passphrase).load())
+            return self._cipher
 
     @property
     def embedder(self) -> Embedder:
