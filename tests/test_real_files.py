@@ -20,6 +20,7 @@ INGESTION = SHARED_DATA / "ingestion"
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(2400),  # ~6 min on an idle 2-core machine; room for a loaded one
     pytest.mark.skipif(not INGESTION.is_dir(), reason=f"real files not found at {INGESTION} (../shared beside the checkout)"),
 ]
 

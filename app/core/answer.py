@@ -89,6 +89,10 @@ class Done:
         timings: Seconds per stage (retrieval, prompt_build, first_token, total) and token counts.
         cancelled: The user stopped generation; ``answer`` holds what came so far.
         grounded: False when nothing relevant was found and the model was not asked.
+        exchange: This turn exactly as the model saw it (the user message with its sources, then
+            the answer). Pass the exchanges of earlier turns as ``history`` to a follow-up
+            question: the prompt then starts with the same tokens as the one before, and
+            llama.cpp reuses their cached state instead of evaluating them again.
     """
 
     answer: str
@@ -97,6 +101,7 @@ class Done:
     timings: dict[str, float | int | None] = field(default_factory=dict)
     cancelled: bool = False
     grounded: bool = True
+    exchange: list[Message] = field(default_factory=list)
 
 
 Event = Sources | Token | Done
@@ -187,7 +192,9 @@ class AskService:
             "prompt_tokens": stats.prompt_tokens,
             "completion_tokens": stats.completion_tokens,
         }
-        yield Done(answer, citations, model=model.name, timings=timings, cancelled=stats.cancelled)
+        exchange = [messages[-1], Message("assistant", answer)]
+        yield Done(answer, citations, model=model.name, timings=timings, cancelled=stats.cancelled,
+                   exchange=exchange)
 
     def _fit(
         self, model: ChatModel, question: str, passages: list[Passage], history: Sequence[Message]
