@@ -140,7 +140,8 @@ def _watch(engine: Engine, args: argparse.Namespace) -> int:
         folders = service.folders()
         if args.json:
             print(json.dumps([{"path": str(f.path), "library": f.library} for f in folders], indent=2))
-        elif not folders:
+            return EXIT_OK
+        if not folders:
             print("No folder is followed. Follow one with: sanctum watch add FOLDER")
         for f in folders:
             print(f"{f.path}  (library '{f.library}')")
