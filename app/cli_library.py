@@ -165,6 +165,9 @@ def _watch(engine: Engine, args: argparse.Namespace) -> int:
     def on_error(exc: Exception) -> None:
         print(f"sanctum: {exc}", file=sys.stderr)
 
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop = Ctrl-C
     try:
         service.run(stop=stop, on_file=_outcome_printer(False), on_pass=on_pass, on_error=on_error)
     except KeyboardInterrupt:

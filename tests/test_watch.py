@@ -53,12 +53,15 @@ def test_rescan_picks_up_new_changed_renamed_and_deleted_files(eng: Engine, tmp_
     b = docmaker.make_pdf(folder / "sub" / "b.pdf", ["Fire doors must be closed at night."])
     (folder / "notes.xyz").write_text("unsupported, ignored")
     (folder / ".hidden.txt").write_text("hidden, ignored")
+    outside = docmaker.make_text(tmp_path / "shared-note.txt", "The shared note lists the on-call pharmacist.")
+    (folder / "link.txt").symlink_to(outside)  # recorded under its target's path
     eng.library.create_library("Ward protocols")
     watch, asked = _watcher(eng)
     watch.add(folder, library="Ward protocols")
 
     first = watch.rescan()
-    assert sorted(o.path.name for o in first.outcomes if o.status == "ingested") == ["a.txt", "b.pdf"]
+    assert sorted(o.path.name for o in first.outcomes if o.status == "ingested") == ["a.txt", "b.pdf",
+                                                                                     "shared-note.txt"]
     assert {d.library for d in eng.library.all()} == {"Ward protocols"}
 
     a.write_text("Hand hygiene audits are done DAILY on ward 3.")
@@ -69,7 +72,7 @@ def test_rescan_picks_up_new_changed_renamed_and_deleted_files(eng: Engine, tmp_
     assert sorted((o.path.name, o.status) for o in second.outcomes) == [
         ("a.txt", "ingested"), ("b-renamed.pdf", "ingested"), ("c.md", "ingested")]
     assert [p.name for p in second.removed] == ["b.pdf"]
-    assert _paths(eng) == {"a.txt": "ready", "b-renamed.pdf": "ready", "c.md": "ready"}
+    assert _paths(eng) == {"a.txt": "ready", "b-renamed.pdf": "ready", "c.md": "ready", "shared-note.txt": "ready"}
     texts = [p.text for p in eng.search_service().search("hand hygiene audits", k=3)]
     assert any("DAILY" in t for t in texts) and not any("weekly" in t for t in texts)
 
@@ -82,7 +85,7 @@ def test_rescan_picks_up_new_changed_renamed_and_deleted_files(eng: Engine, tmp_
     # Nothing changed: stat only, and the store/embedder are not even asked for.
     fresh, asked_again = _watcher(eng)
     quiet = fresh.rescan()
-    assert quiet.unchanged == 2 and not quiet.changed and not quiet.deferred
+    assert quiet.unchanged == 3 and not quiet.changed and not quiet.deferred
     assert asked_again == []
 
 

@@ -173,8 +173,13 @@ class WatchService:
                     st = entry.stat()
                 except OSError:
                     continue  # vanished while we looked: the next pass sees it gone
-                seen.add(entry.path)
-                record = known.get(entry.path)
+                key = entry.path
+                if entry.is_symlink():  # ingestion records a linked file under its target's path
+                    key = os.path.realpath(entry.path)
+                    if key not in known and (doc := self.library.get(Path(key))):
+                        known[key] = (doc.size, doc.mtime_ns, doc.status)
+                seen.add(key)
+                record = known.get(key)
                 if record and record[2] in (READY, FAILED) and record[0] == st.st_size and record[1] == st.st_mtime_ns:
                     plan.unchanged += 1
                 elif now - max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 < self.settle_s:
