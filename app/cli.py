@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from app import cli_library
+
 if TYPE_CHECKING:
     from app.core.engine import Engine
     from app.core.ingest import FileOutcome, IngestProgress
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--reindex", action="store_true", help="re-embed everything (after changing the embedding model)")
     p.add_argument("--password", help="password for encrypted documents")
+    p.add_argument("--library", metavar="NAME", help="the library they go to (default: My documents)")
     p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
 
     p = sub.add_parser("docs", help="list the documents in the library")
@@ -63,14 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="show the passages that best match a query")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    p.add_argument("--library", metavar="NAME", action="append", help="search only this library (repeatable)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("ask", help="answer a question from your documents, with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+    p.add_argument("--library", metavar="NAME", action="append", help="answer only from this library (repeatable)")
 
     p = sub.add_parser("models", help="show and verify the chat and embedding models")
     p.add_argument("--json", action="store_true")
+
+    cli_library.add_commands(sub)
 
     p = sub.add_parser("config", help="show or change settings")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -107,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Engine(chat_model=args.model, embedding_model=args.embedding_model, passphrase=ask_passphrase) as engine:
             handler = {
                 "ingest": _ingest, "docs": _docs, "remove": _remove, "search": _search, "ask": _ask,
-                "models": _models,
+                "models": _models, **cli_library.HANDLERS,
             }[args.command]
             return handler(engine, args)
     except SanctumError as exc:
@@ -180,7 +187,7 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
         print(_outcome_line(o), flush=True)
 
     outcomes = service.ingest(args.paths, reindex=args.reindex, password=args.password, on_file=on_file,
-                              progress=progress)
+                              progress=progress, library=args.library)
     progress.clear()
     counts: dict[str, int] = {}
     for o in outcomes:
@@ -229,13 +236,13 @@ def _remove(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _search(engine: Engine, args: argparse.Namespace) -> int:
-    passages = engine.search_service().search(args.query, k=args.k)
+    passages = engine.search_service().search(args.query, k=args.k, libraries=args.library)
     if args.json:
         print(json.dumps([{"path": p.path, "page": p.page, "score": round(p.score, 4), "text": p.text,
                            "chunk_id": p.chunk_id} for p in passages], indent=2, ensure_ascii=False))
         return EXIT_OK
     if not passages:
-        print("No passages: the library is empty.")
+        print("No passages: the library is empty." if not args.library else "No passages in the chosen libraries.")
     for p in passages:
         print(f"{p.score:.3f}  {p.where()}\n       {_snippet(p.text)}")
     return EXIT_OK
@@ -251,7 +258,7 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
 
     done: Done | None = None
     streamed = ""
-    for event in engine.ask_service().ask(args.question):
+    for event in engine.ask_service().ask(args.question, libraries=args.library):
         if isinstance(event, Token) and not args.json:
             sys.stdout.write(event.text)
             sys.stdout.flush()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from app.core.config import Settings
 from app.core.embedder import Embedder
-from app.core.library import Library
+from app.core.library import READY, Library
 from app.core.llm import ChatModel, GenerationStats, Message
 from app.core.store import VectorStore
 
@@ -115,8 +115,18 @@ class SearchService:
         self.store = store
         self.library = library
 
-    def search(self, query: str, *, k: int, doc_ids: Sequence[str] | None = None) -> list[Passage]:
-        """The ``k`` passages most similar to ``query``, best first."""
+    def search(
+        self, query: str, *, k: int, doc_ids: Sequence[str] | None = None, libraries: Sequence[str] | None = None
+    ) -> list[Passage]:
+        """The ``k`` passages most similar to ``query``, best first.
+
+        Args:
+            query: What to look for.
+            k: How many passages.
+            doc_ids: Only these documents.
+            libraries: Only documents of these libraries (None: every library).
+        """
+        doc_ids = restrict_to_libraries(self.library, doc_ids, libraries)
         vector = self.embedder.embed_query(query)
         hits = self.store.query(vector, k=k, doc_ids=doc_ids)
         paths: dict[str, str] = {}
@@ -148,10 +158,12 @@ class AskService:
         *,
         history: Sequence[Message] = (),
         doc_ids: Sequence[str] | None = None,
+        libraries: Sequence[str] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> Iterator[Event]:
-        """Answer ``question``; see the module docstring for the events."""
+        """Answer ``question`` from the chosen documents/libraries; see the module docstring for the events."""
         t0 = time.perf_counter()
+        doc_ids = restrict_to_libraries(self.search.library, doc_ids, libraries)
         if self.search.store.count() == 0:
             yield Sources([])
             yield Done(NO_DOCUMENTS, [], model="", timings={"retrieval": 0.0}, grounded=False)
@@ -222,6 +234,19 @@ class AskService:
                     return chosen, messages
             chosen = [_renumber(best, 1, text)]
             return chosen, build_messages(question, chosen, [])
+
+
+def restrict_to_libraries(
+    library: Library, doc_ids: Sequence[str] | None, libraries: Sequence[str] | None
+) -> list[str] | None:
+    """The documents a search may return: ``doc_ids`` narrowed to ready documents of ``libraries``."""
+    if libraries is None:
+        return list(doc_ids) if doc_ids is not None else None
+    allowed = [d.doc_id for d in library.in_libraries(list(libraries)) if d.status == READY]
+    if doc_ids is None:
+        return allowed
+    wanted = set(doc_ids)
+    return [d for d in allowed if d in wanted]
 
 
 def _renumber(p: Passage, n: int, text: str | None = None) -> Passage:

@@ -21,6 +21,7 @@ from app.core.keys import KeyManager, PassphraseProvider
 from app.core.library import Library
 from app.core.llm import ChatModel
 from app.core.store import VectorStore
+from app.core.watch import WatchService
 
 
 @dataclass
@@ -147,6 +148,10 @@ class Engine:
 
     def ask_service(self) -> AskService:
         return AskService(search=self.search_service(), model_provider=self.chat_model, settings=self.settings)
+
+    def watch_service(self) -> WatchService:
+        """Followed folders; the store and the embedder are loaded only when a pass has work."""
+        return WatchService(library=self.library, ingest=self.ingest_service)
 
     def close(self) -> None:
         with self._lock:

@@ -24,6 +24,7 @@ from app.core.library import READY, Library
 from app.core.parse_pool import ParserPool
 from app.core.parsers import SUPPORTED_SUFFIXES, refusal_reason
 from app.core.parsers.base import ParsedDocument
+from app.core.recovery import damaged_documents
 from app.core.store import StoredChunk, VectorStore
 
 INGESTED, UNCHANGED, FAILED, SKIPPED = "ingested", "unchanged", "failed", "skipped"
@@ -92,12 +93,18 @@ class IngestService:
         self.recover()
 
     def recover(self) -> list[Path]:
-        """Remove half-written chunks of documents whose indexing was interrupted."""
+        """Undo what a crash or kill left half done, so the next run redoes it from scratch.
+
+        Removes the chunks and the record of documents whose indexing was interrupted, of
+        documents whose chunks in the store do not match the registry, and stray chunks of no
+        known document (see :mod:`app.core.recovery`).
+        """
         cleaned = []
-        for doc in self.library.interrupted():
-            self.store.delete_document(doc.doc_id)
-            self.library.delete(doc.doc_id)
-            cleaned.append(Path(doc.path))
+        for doc_id, path in damaged_documents(self.library, self.store):
+            self.store.delete_document(doc_id)
+            self.library.delete(doc_id)
+            if path is not None:
+                cleaned.append(path)
         return cleaned
 
     def expand(self, paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
@@ -137,6 +144,7 @@ class IngestService:
         *,
         reindex: bool = False,
         password: str | None = None,
+        library: str | None = None,
         on_file: Callable[[FileOutcome], None] | None = None,
         progress: Callable[[IngestProgress], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
@@ -148,12 +156,16 @@ class IngestService:
             reindex: Re-embed every known document and these paths, even when unchanged (after
                 switching the embedding model).
             password: Tried on encrypted documents.
+            library: The library the files go to (it must exist); None keeps known documents
+                where they are and puts new ones in the default library.
             on_file: Called with each file's outcome as soon as it is known.
             progress: Called as work advances.
             cancelled: Polled between steps; when it returns True the batch stops cleanly (the
                 file in hand is left as it was before).
         """
         paths = list(paths)
+        if library is not None:
+            self.library.require_library(library)
         if reindex:  # the vectors of every known document must be rebuilt, not only the named ones
             paths += [Path(doc.path) for doc in self.library.all() if Path(doc.path).exists()]
         files, outcomes = self.expand(paths)
@@ -197,12 +209,15 @@ class IngestService:
                 try:
                     parsed = pool.result(future)  # type: ignore[arg-type]
                     fill()
-                    outcome = self._store(path, st, digest, parsed, started, done, total, progress, cancelled)
+                    outcome = self._store(path, st, digest, parsed, started, done, total, progress, cancelled,
+                                          library=library)
                 except Cancelled:
                     raise
                 except SanctumError as exc:
                     fill()
-                    self.library.mark_failed(path, error=str(exc), size=st.st_size, mtime_ns=st.st_mtime_ns)
+                    self._forget_chunks(path)  # an older version must not stay searchable
+                    self.library.mark_failed(path, error=str(exc), size=st.st_size, mtime_ns=st.st_mtime_ns,
+                                             library=library)
                     outcome = FileOutcome(path, FAILED, str(exc), seconds=time.perf_counter() - started)
                 done += 1
                 outcomes.append(outcome)
@@ -244,6 +259,8 @@ class IngestService:
         total: int,
         progress: Callable[[IngestProgress], None] | None,
         cancelled: Callable[[], bool] | None,
+        *,
+        library: str | None = None,
     ) -> FileOutcome:
         if progress:
             progress(IngestProgress(done, total, path, "chunking"))
@@ -262,7 +279,8 @@ class IngestService:
         if progress:
             progress(IngestProgress(done, total, path, "storing"))
         doc_id = self.library.mark_indexing(
-            path, content_hash=digest, size=st.st_size, mtime_ns=st.st_mtime_ns, embedder=self.embedder_id
+            path, content_hash=digest, size=st.st_size, mtime_ns=st.st_mtime_ns, embedder=self.embedder_id,
+            library=library,
         )
         chunks: list[StoredChunk] = []
         for seq, (s_index, section, piece) in enumerate(pieces):
@@ -293,6 +311,14 @@ class IngestService:
         doc = self.library.get(Path(path).expanduser().resolve())
         if doc is None:
             return False
+        self.library.begin_change(doc.doc_id)  # a kill from here on is finished by recover()
         self.store.delete_document(doc.doc_id)
         self.library.delete(doc.doc_id)
         return True
+
+    def _forget_chunks(self, path: Path) -> None:
+        """Drop the chunks of a known document before it is recorded as failed."""
+        doc = self.library.get(path)
+        if doc is not None and doc.chunk_count:
+            self.library.begin_change(doc.doc_id)
+            self.store.delete_document(doc.doc_id)

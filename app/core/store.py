@@ -113,6 +113,16 @@ class VectorStore:
         """Remove every chunk of one document."""
         self._collection.delete(where={"doc_id": doc_id})
 
+    def chunk_counts(self) -> dict[str, int]:
+        """``doc_id -> number of chunks`` for every document in the store (ids only, no vectors)."""
+        counts: dict[str, int] = {}
+        total, page = self.count(), 50_000
+        for offset in range(0, total, page):
+            for cid in self._collection.get(include=[], limit=page, offset=offset)["ids"]:
+                doc_id = cid.rsplit(":", 1)[0]
+                counts[doc_id] = counts.get(doc_id, 0) + 1
+        return counts
+
     def chunk_ids(self, doc_id: str) -> list[str]:
         return list(self._collection.get(where={"doc_id": doc_id}, include=[])["ids"])
 
