@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QModelIndex, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
@@ -171,8 +171,10 @@ def test_conversation_and_draft_survive_a_restart(qtbot, home: Path, embedder: E
     wait_answer(qtbot, first)
     answer_text = first.chat.messages[-1].text
     qtbot.keyClicks(first.chat.input, "And what about PICC lines")
-    first.splitter.setSizes([300, 560, 380])
-    sizes = first.splitter.sizes()
+    first.resize(760, 560)  # fits the offscreen screen, so the geometry is restored unclamped
+    qtbot.waitUntil(lambda: first.splitter.width() < 770)
+    first.splitter.setSizes([180, 330, 230])
+    sizes, size = first.splitter.sizes(), first.size()
     close_window(first)
 
     raw = (home / "conversations.sqlite3").read_bytes()
@@ -182,11 +184,11 @@ def test_conversation_and_draft_survive_a_restart(qtbot, home: Path, embedder: E
     try:
         qtbot.waitUntil(lambda: len(second.chat.messages) == 2, timeout=30_000)
         assert second.conversations.model.rowCount() == 1
-        assert second.chat.title.text() == "How often are central line dressings changed?"
+        assert second.chat.full_title() == "How often are central line dressings changed?"
         assert second.chat.messages[1].text == answer_text
         assert second.chat.messages[1].chips(), "citations were not kept"
         assert second.chat.input.toPlainText() == "And what about PICC lines"
-        assert second.splitter.sizes() == sizes
+        assert second.size() == size and second.splitter.sizes() == sizes
     finally:
         close_window(second)
 
@@ -221,25 +223,32 @@ def test_passphrase_is_asked_on_the_ui_thread_for_a_worker(qtbot, monkeypatch) -
     monkeypatch.delenv("SANCTUM_PASSPHRASE", raising=False)
     broker = PassphraseBroker()
     answer: list[str | None] = []
-    thread = threading.Thread(target=lambda: answer.append(broker("Choose a passphrase", True)))
-    thread.start()
+    seen: list[str] = []
 
     def dialog() -> PassphraseDialog | None:
         return next((w for w in QApplication.topLevelWidgets() if isinstance(w, PassphraseDialog) and w.isVisible()),
                     None)
 
-    qtbot.waitUntil(lambda: dialog() is not None, timeout=10_000)
-    d = dialog()
-    d.field.setText("short")
-    d.again.setText("short")
-    qtbot.mouseClick(d.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
-                     Qt.MouseButton.LeftButton)
-    assert d.isVisible() and "8 characters" in d.error.text()
-    d.field.setText("correct horse battery")
-    d.again.setText("correct horse battery")
-    qtbot.mouseClick(d.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
-                     Qt.MouseButton.LeftButton)
-    thread.join(10)
+    def answer_it() -> None:  # runs inside the dialog's own event loop
+        d = dialog()
+        if d is None:
+            QTimer.singleShot(50, answer_it)
+            return
+        ok = d.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+        d.field.setText("short")
+        d.again.setText("short")
+        ok.click()
+        seen.append(d.error.text() if d.isVisible() else "closed")
+        d.field.setText("correct horse battery")
+        d.again.setText("correct horse battery")
+        ok.click()
+
+    QTimer.singleShot(50, answer_it)
+    thread = threading.Thread(target=lambda: answer.append(broker("Choose a passphrase", True)))
+    thread.start()
+    qtbot.waitUntil(lambda: bool(answer), timeout=20_000)
+    thread.join(5)
+    assert seen and "8 characters" in seen[0], "a too short passphrase was accepted"
     assert answer == ["correct horse battery"]
 
 

@@ -239,6 +239,10 @@ class MainWindow(QMainWindow):
 
     def open_citation(self, citation: Citation) -> None:
         self.side.setCurrentWidget(self.source)
+        left, centre, side = self.splitter.sizes()
+        wanted = min(max(side, int(self.splitter.width() * 0.45)), left + centre + side - left - 360)
+        if wanted > side:  # a page must be readable: give the viewer about half the window
+            self.splitter.setSizes([left, left + centre + side - left - wanted, wanted])
         self.source.show_loading(citation)
         service = self.engine.source_service()
         self.lanes.run(

@@ -32,6 +32,17 @@ def warn_color() -> str:
     return WARN_DARK if is_dark() else WARN_LIGHT
 
 
+def muted_color() -> str:
+    """Secondary text: between text and background, still above 4.5:1 contrast on both palettes."""
+    pal = QApplication.palette()
+    return mix(pal.color(QPalette.ColorRole.Text), pal.color(QPalette.ColorRole.Base), 0.38)
+
+
+def set_muted(label: QWidget) -> None:
+    """Draw a label's text in the muted colour (follows the palette at creation)."""
+    label.setStyleSheet(f"color: {muted_color()};")
+
+
 def scaled_font(widget: QWidget, factor: float, *, bold: bool = False) -> QFont:
     """The widget's font, ``factor`` times as large (so it follows the system size)."""
     font = QFont(widget.font())

@@ -30,7 +30,8 @@ class ComposerEdit(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTabChangesFocus(True)
-        self.setPlaceholderText("Ask a question about your documents…  (Enter sends, Shift+Enter for a new line)")
+        self.setPlaceholderText("Ask a question about your documents…")
+        self.setToolTip("Enter sends · Shift+Enter starts a new line")
         self.setAccessibleName("Question")
         self.setAccessibleDescription("Type a question. Enter sends it; Shift+Enter starts a new line.")
         self.document().contentsChanged.connect(self._fit)
@@ -77,7 +78,7 @@ class WelcomeCard(QFrame):
         buttons.addStretch(1)
         privacy = QLabel("Everything stays on this computer: your files, your questions and the answers.", self)
         privacy.setWordWrap(True)
-        privacy.setEnabled(False)
+        theme.set_muted(privacy)
         for w in (self.title, self.hint):
             layout.addWidget(w)
         layout.addLayout(buttons)
@@ -239,8 +240,23 @@ class ChatPanel(QWidget):
         self._refresh_regenerate()
 
     def set_title(self, title: str) -> None:
-        self.title.setText(title)
+        self._full_title = title
         self.title.setToolTip(title)
+        self.title.setAccessibleDescription(title)
+        self._elide_title()
+
+    _full_title = "New conversation"
+
+    def _elide_title(self) -> None:
+        width = max(80, self.title.width())
+        self.title.setText(self.title.fontMetrics().elidedText(self._full_title, Qt.TextElideMode.ElideRight, width))
+
+    def full_title(self) -> str:
+        return self._full_title
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001
+        super().resizeEvent(event)
+        self._elide_title()
 
     def set_scope(self, text: str) -> None:
         self.scope_button.setText(text)

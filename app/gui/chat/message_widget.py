@@ -62,8 +62,7 @@ class MessageWidget(QFrame):
         head.addWidget(who)
         head.addStretch(1)
         self.when = QLabel(_clock(created_at or time.time()), self)
-        self.when.setForegroundRole(self.when.foregroundRole())
-        self.when.setEnabled(False)  # drawn in the palette's muted colour
+        theme.set_muted(self.when)
         head.addWidget(self.when)
         layout.addLayout(head)
 
@@ -146,8 +145,8 @@ class MessageWidget(QFrame):
         self.citations = list(citations)
         self._chips: list[QPushButton] = []
         if citations:
-            title = QLabel("Sources — click to see the passage in its document", self.sources_box)
-            title.setEnabled(False)
+            title = QLabel("Sources — click one to read the passage in its document", self.sources_box)
+            theme.set_muted(title)
             self.sources_layout.addWidget(title)
         for c in citations:
             chip = QPushButton(chip_text(c), self.sources_box)

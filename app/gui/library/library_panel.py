@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import time
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -54,10 +55,9 @@ class _DocumentDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         state = index.data(StateRole)
         if state in (FAILED, SKIPPED) and not selected:
-            painter.setPen(theme.error_color() if state == FAILED else theme.warn_color())
+            painter.setPen(QColor(theme.error_color() if state == FAILED else theme.warn_color()))
         else:
-            muted = pal.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
-            painter.setPen(text_color if selected else muted if state != FAILED else text_color)
+            painter.setPen(text_color if selected else QColor(theme.muted_color()))
         detail = fm.elidedText(index.data(DetailRole), Qt.TextElideMode.ElideRight, rect.width())
         painter.drawText(QRect(rect.left(), rect.top() + line, rect.width(), line), Qt.AlignmentFlag.AlignVCenter,
                          detail)
@@ -210,10 +210,10 @@ class LibraryPanel(QWidget):
         if len(indexes) == 1:
             i = indexes[0]
             color = theme.error_color() if i.data(StateRole) == FAILED else None
-            detail = i.data(DetailRole)
+            detail = html.escape(i.data(DetailRole))
             styled = f"<span style='color:{color}'>{detail}</span>" if color else detail
-            self.details.setText(f"<b>{i.data(Qt.ItemDataRole.DisplayRole)}</b><br>{styled}<br>"
-                                 f"<small>{i.data(PathRole)}</small>")
+            self.details.setText(f"<b>{html.escape(i.data(Qt.ItemDataRole.DisplayRole))}</b><br>{styled}<br>"
+                                 f"<small>{html.escape(i.data(PathRole))}</small>")
             self.details.setVisible(True)
         else:
             self.details.setVisible(False)

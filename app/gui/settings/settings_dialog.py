@@ -120,7 +120,7 @@ class SettingsDialog(QDialog):
         enote = QLabel("Changing the embedding model takes effect after a restart, and your documents must then "
                        "be read again (the library offers it).", self)
         enote.setWordWrap(True)
-        enote.setEnabled(False)
+        theme.set_muted(enote)
         form.addRow("", enote)
         layout.addLayout(form)
 

@@ -65,7 +65,7 @@ class SourcePanel(QWidget):
         self.placeholder = QLabel("Click a numbered source under an answer to read the passage here.", self)
         self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setEnabled(False)
+        theme.set_muted(self.placeholder)
         self.pdf_document = QPdfDocument(self)
         self.pdf_search = QPdfSearchModel(self)
         self.pdf_search.setDocument(self.pdf_document)
