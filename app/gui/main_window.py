@@ -122,7 +122,8 @@ class MainWindow(QMainWindow):
         self.model_label.setAccessibleName("Chat model")
         self.docs_label = QLabel("", self)
         self.docs_label.setAccessibleName("Library size")
-        bar.addWidget(self.offline_label)
+        # Permanent: temporary messages ("2 added") must never hide the offline indicator.
+        bar.addPermanentWidget(self.offline_label)
         bar.addPermanentWidget(self.docs_label)
         bar.addPermanentWidget(self.model_label)
 
