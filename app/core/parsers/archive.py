@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import posixpath
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.core.errors import ParseError
 from app.core.parsers._clean import make_section
@@ -38,7 +38,7 @@ class ArchiveRefused(ParseError):
 
 @dataclass
 class _Budget:
-    left: int = MAX_TOTAL_BYTES
+    left: int = field(default_factory=lambda: MAX_TOTAL_BYTES)
 
 
 # Shared by an archive and the archives nested in it, during one top-level parse.

@@ -53,10 +53,10 @@ def tesseract_path() -> str | None:
 class OcrBudget:
     """Counts pages and seconds spent on OCR in one file, so a long scan stays bounded."""
 
-    def __init__(self, *, max_pages: int = MAX_OCR_PAGES, seconds: float = OCR_BUDGET_S) -> None:
-        self.max_pages = max_pages
-        self.deadline = time.monotonic() + seconds
-        self.seconds = seconds
+    def __init__(self, *, max_pages: int | None = None, seconds: float | None = None) -> None:
+        self.max_pages = MAX_OCR_PAGES if max_pages is None else max_pages
+        self.seconds = OCR_BUDGET_S if seconds is None else seconds
+        self.deadline = time.monotonic() + self.seconds
         self.pages = 0
         self.left_out: list[int] = []
         self.stopped_by: str | None = None
