@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the work ran but something failed (a file, a model); 2 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add files or folders (recursively) to the library")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--reindex", action="store_true", help="re-embed everything (after changing the embedding model)")
-    p.add_argument("--password", help="password for encrypted documents")
+    p.add_argument("--password", help="password for encrypted documents (on a terminal Sanctum asks when needed)")
     p.add_argument("--library", metavar="NAME", help="the library they go to (default: My documents)")
     p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
 
@@ -186,8 +187,15 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
         progress.clear()
         print(_outcome_line(o), flush=True)
 
-    outcomes = service.ingest(args.paths, reindex=args.reindex, password=args.password, on_file=on_file,
-                              progress=progress, library=args.library)
+    def password_for(path: Path) -> str | None:
+        progress.clear()
+        return getpass.getpass(f"Password for {path.name} (Enter to skip it): ") or None
+
+    # Ask on a terminal only: with no one to answer (a script, a pipe) an encrypted file is
+    # reported as "password required" and the batch goes on.
+    ask = password_for if args.password is None and sys.stdin.isatty() else None
+    outcomes = service.ingest(args.paths, reindex=args.reindex, password=args.password, password_for=ask,
+                              on_file=on_file, progress=progress, library=args.library)
     progress.clear()
     counts: dict[str, int] = {}
     for o in outcomes:

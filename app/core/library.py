@@ -146,6 +146,15 @@ class Library:
             rows = self._db.execute("SELECT * FROM documents ORDER BY path")
         return [Document(**dict(r)) for r in rows]
 
+    def children(self, path: Path, separator: str) -> list[Document]:
+        """Documents stored from inside the file at ``path`` (attachments, archive members): those
+        whose path is ``path``, ``separator``, then their name inside it."""
+        prefix = f"{path}{separator}"
+        rows = self._db.execute(
+            "SELECT * FROM documents WHERE substr(path, 1, ?) = ? ORDER BY path", (len(prefix), prefix)
+        )
+        return [Document(**dict(r)) for r in rows]
+
     def interrupted(self) -> list[Document]:
         """Documents whose indexing was cut short (crash, kill) and must be cleaned up."""
         return self.all(INDEXING)

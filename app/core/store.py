@@ -126,6 +126,12 @@ class VectorStore:
     def chunk_ids(self, doc_id: str) -> list[str]:
         return list(self._collection.get(where={"doc_id": doc_id}, include=[])["ids"])
 
+    def document_texts(self, doc_id: str) -> list[str]:
+        """The text of one document's chunks, in document order (for viewers and tests)."""
+        got = self._collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        pairs = sorted(zip(got["metadatas"] or [], got["documents"] or [], strict=True), key=lambda p: int(p[0]["seq"]))
+        return [text or "" for _, text in pairs]
+
     def query(self, vector: np.ndarray, *, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
         """The ``k`` chunks nearest to ``vector``, optionally only from some documents."""
         total = self.count()

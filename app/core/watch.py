@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from app.core.errors import Cancelled, SanctumError
 from app.core.library import DEFAULT_LIBRARY, FAILED, READY, Library, WatchedFolder
 from app.core.parsers import SUPPORTED_SUFFIXES
+from app.core.parsers.base import NESTED_SEPARATOR
 
 if TYPE_CHECKING:
     from app.core.ingest import FileOutcome, IngestService
@@ -190,6 +191,8 @@ class WatchService:
         for path in known:
             if path in seen or any(_is_within(Path(path), Path(s)) for s in skip):
                 continue
+            if NESTED_SEPARATOR in path:
+                continue  # an attachment or archive member: it goes when its container goes
             if not os.path.lexists(path) and not _inside_a_file(Path(path), root):
                 plan.remove.append(Path(path))
         plan.ingest.sort()
