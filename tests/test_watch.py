@@ -190,3 +190,21 @@ def test_watch_commands(home: Path, tmp_path: Path) -> None:
     assert json.loads(run_cli("watch", "list", "--json").stdout) == []
     again = run_cli("watch", "remove", str(folder))
     assert again.returncode == 1 and "not followed" in again.stderr
+
+
+def test_attachments_of_a_watched_mail_survive_a_rescan_and_go_with_it(eng: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    pdf = docmaker.pdf_bytes([["Cover"], ["The isolation room code is KESTREL-88."]])
+    mail = docmaker.make_eml_with_attachments(folder / "infection.eml", "Isolation rooms", "See the attached plan.",
+                                             [("plan.pdf", pdf)])
+    watch, _ = _watcher(eng)
+    watch.add(folder)
+    watch.rescan()
+    names = _paths(eng)
+    assert names.get("infection.eml › plan.pdf") == "ready", names
+    watch.rescan()  # the attachment exists only in the registry: it must not look deleted
+    assert _paths(eng).get("infection.eml › plan.pdf") == "ready"
+    mail.unlink()
+    watch.rescan()
+    assert _paths(eng) == {}
