@@ -26,6 +26,11 @@ def application() -> QApplication:
     app.setApplicationName("Sanctum")
     app.setApplicationDisplayName("Sanctum")
     app.setStyleSheet(theme.app_stylesheet())
+    icon = Path(__file__).resolve().parents[2] / "resources" / "sanctum.svg"
+    if icon.is_file():  # a source checkout; installer bundles set their own icon
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     return app
 
 
