@@ -23,6 +23,7 @@ from typing import Any
 from app.core.crypto import Cipher
 from app.core.errors import SanctumError
 from app.core.llm import Message
+from app.core.sqlite_tx import transaction
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -126,14 +127,8 @@ class ConversationStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db) as db:
+            yield db
 
     # -- encryption -------------------------------------------------------------------------
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import ConfigError, SanctumError
+from app.core.sqlite_tx import transaction
 
 DEFAULT_LIBRARY = "My documents"
 _SCHEMA_V1 = """
@@ -121,15 +121,8 @@ class Library:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     def get(self, path: Path) -> Document | None:
         row = self._db.execute("SELECT * FROM documents WHERE path = ?", (str(path),)).fetchone()
