@@ -43,7 +43,7 @@ class FusionParams:
     """
 
     candidates: int = 100
-    dense_weight: float = 0.5
+    dense_weight: float = 0.65
     normalise: str = "zscore"
     feedback_chunks: int = 0
     rocchio: float = 0.0
