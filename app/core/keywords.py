@@ -103,13 +103,14 @@ class KeywordIndex:
     Args:
         path: The index file.
         cipher: Encrypts the file and hashes the terms.
-        k1: BM25 term-frequency saturation.
-        b: BM25 length normalisation.
+        k1: BM25 term-frequency saturation (0.9 and b=0.4: the Anserini defaults used for BEIR baselines;
+            on SciFact train they beat 1.2/0.75 in hybrid search, 0.744 vs 0.738 nDCG@10).
+        b: BM25 length normalisation (chunks are of similar length, so it matters less than for whole documents).
         header_weight: How many times a document's title counts in each of its chunks.
     """
 
     def __init__(
-        self, path: Path, cipher: KeyedCipher, *, k1: float = 1.2, b: float = 0.75, header_weight: float = 1.0
+        self, path: Path, cipher: KeyedCipher, *, k1: float = 0.9, b: float = 0.4, header_weight: float = 1.0
     ) -> None:
         self.path = Path(path)
         self.k1 = k1

@@ -1,14 +1,15 @@
-"""Hybrid retrieval: dense vectors (Chroma) and BM25 keywords, fused, with pseudo-relevance feedback.
+"""Hybrid retrieval: dense vectors (Chroma) and BM25 keywords, fused.
 
 For each query both retrievers propose candidates; every candidate then gets *both* scores (the
-cosine of its stored vector, its BM25 score from the full score array), so no score is ever
-guessed for a chunk that only one side proposed. Each score is normalised over the candidates
-(z-score) and the two are mixed with a weight. The best few fused chunks then serve as feedback:
-the query vector moves towards their vectors (Rocchio) and the keyword query gains their most
-characteristic (hashed) terms (RM3), and a second round is fused the same way.
+cosine of its stored vector, its BM25 score from the full score array), so no score is guessed
+for a chunk that only one side proposed. Each score is z-normalised over the candidates and the
+two are mixed with a weight. Optional pseudo-relevance feedback (Rocchio on the query vector, RM3
+on the hashed keyword query) can run a second round; it is off by default because it measured
+neutral to negative on SciFact train.
 
-Every step is a general method with a handful of constants tuned once on the SciFact train split
-(see ``sanctum bench retrieval``), never per query.
+Measured on SciFact train (809 queries, ``sanctum bench retrieval``), nDCG@10: plain RRF 0.722;
+z-score mix, dense weight 0.5/0.6/0.7: 0.743/0.744/0.739 (BM25 k1=0.9, b=0.4). The constants are
+general (a weight and BM25's two), never fitted to queries.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class FusionParams:
     """
 
     candidates: int = 100
-    dense_weight: float = 0.65
+    dense_weight: float = 0.6
     normalise: str = "zscore"
     feedback_chunks: int = 0
     rocchio: float = 0.0
