@@ -7,12 +7,15 @@ Exit codes: 0 success; 1 the work ran but something failed (a file, a model); 2 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from app import cli_library
 
 if TYPE_CHECKING:
     from app.core.engine import Engine
@@ -51,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add files or folders (recursively) to the library")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--reindex", action="store_true", help="re-embed everything (after changing the embedding model)")
-    p.add_argument("--password", help="password for encrypted documents")
+    p.add_argument("--password", help="password for encrypted documents (on a terminal Sanctum asks when needed)")
+    p.add_argument("--library", metavar="NAME", help="the library they go to (default: My documents)")
     p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
 
     p = sub.add_parser("docs", help="list the documents in the library")
@@ -63,14 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="show the passages that best match a query")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    p.add_argument("--library", metavar="NAME", action="append", help="search only this library (repeatable)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("ask", help="answer a question from your documents, with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+    p.add_argument("--library", metavar="NAME", action="append", help="answer only from this library (repeatable)")
 
     p = sub.add_parser("models", help="show and verify the chat and embedding models")
     p.add_argument("--json", action="store_true")
+
+    cli_library.add_commands(sub)
 
     p = sub.add_parser("bench", help="measure Sanctum (retrieval quality, speed)")
     from app.bench.cli import add_parsers as add_bench_parsers
@@ -116,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Engine(chat_model=args.model, embedding_model=args.embedding_model, passphrase=ask_passphrase) as engine:
             handler = {
                 "ingest": _ingest, "docs": _docs, "remove": _remove, "search": _search, "ask": _ask,
-                "models": _models,
+                "models": _models, **cli_library.HANDLERS,
             }[args.command]
             return handler(engine, args)
     except SanctumError as exc:
@@ -188,8 +196,15 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
         progress.clear()
         print(_outcome_line(o), flush=True)
 
-    outcomes = service.ingest(args.paths, reindex=args.reindex, password=args.password, on_file=on_file,
-                              progress=progress)
+    def password_for(path: Path) -> str | None:
+        progress.clear()
+        return getpass.getpass(f"Password for {path.name} (Enter to skip it): ") or None
+
+    # Ask on a terminal only: with no one to answer (a script, a pipe) an encrypted file is
+    # reported as "password required" and the batch goes on.
+    ask = password_for if args.password is None and sys.stdin.isatty() else None
+    outcomes = service.ingest(args.paths, reindex=args.reindex, password=args.password, password_for=ask,
+                              on_file=on_file, progress=progress, library=args.library)
     progress.clear()
     counts: dict[str, int] = {}
     for o in outcomes:
@@ -238,13 +253,13 @@ def _remove(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _search(engine: Engine, args: argparse.Namespace) -> int:
-    passages = engine.search_service().search(args.query, k=args.k)
+    passages = engine.search_service().search(args.query, k=args.k, libraries=args.library)
     if args.json:
         print(json.dumps([{"path": p.path, "page": p.page, "score": round(p.score, 4), "text": p.text,
                            "chunk_id": p.chunk_id} for p in passages], indent=2, ensure_ascii=False))
         return EXIT_OK
     if not passages:
-        print("No passages: the library is empty.")
+        print("No passages: the library is empty." if not args.library else "No passages in the chosen libraries.")
     for p in passages:
         print(f"{p.score:.3f}  {p.where()}\n       {_snippet(p.text)}")
     return EXIT_OK
@@ -260,7 +275,7 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
 
     done: Done | None = None
     streamed = ""
-    for event in engine.ask_service().ask(args.question):
+    for event in engine.ask_service().ask(args.question, libraries=args.library):
         if isinstance(event, Token) and not args.json:
             sys.stdout.write(event.text)
             sys.stdout.flush()

@@ -25,7 +25,8 @@ esac
 # -- 1. Debian packages: Qt's window libraries (and, for tests, the ones the tests drive) ------
 debs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0
       libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
-      libfontconfig1 libdbus-1-3 fonts-dejavu-core)
+      libfontconfig1 libdbus-1-3 fonts-dejavu-core
+      tesseract-ocr tesseract-ocr-eng)  # OCR of scanned PDFs and images
 if [ "$action" = test ]; then
   debs+=(xvfb xauth)
 fi

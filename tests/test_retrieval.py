@@ -166,7 +166,7 @@ def test_bench_retrieval_on_a_tiny_beir_folder(tmp_path: Path) -> None:
     result = run_cli("bench", "retrieval", "--beir", str(beir), "--home", str(home), "--json", str(out))
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[2:]}
-    assert set(rows) == {"dense", "keyword", "hybrid"}
+    assert list(rows) == ["dense", "keyword", "rrf", "hybrid"]
     report = json.loads(out.read_text())
     assert report["queries"] == 3 and report["documents"] == 5 and report["split"] == "test"
     for mode, figures in report["modes"].items():

@@ -21,8 +21,8 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--beir", type=Path, required=True, metavar="DIR",
                    help="a BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv")
     p.add_argument("--split", default="test", help="which qrels file to evaluate (default: test)")
-    p.add_argument("--mode", choices=["dense", "keyword", "hybrid", "all"], default="all",
-                   help="retrieval mode (default: all, side by side)")
+    p.add_argument("--mode", choices=["dense", "keyword", "rrf", "hybrid", "all"], default="all",
+                   help="retrieval mode (default: all, side by side; rrf is the plain-fusion baseline)")
     p.add_argument("--home", type=Path, metavar="DIR",
                    help="keep the benchmark's library here and reuse it on the next run (default: a temporary one)")
     p.add_argument("--no-header", action="store_true",
@@ -51,13 +51,12 @@ def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> i
 
 def _retrieval(args: argparse.Namespace, passphrase: PassphraseProvider | None) -> int:
     from app.bench.beir import load_beir
-    from app.bench.retrieval import evaluate, ingest_corpus, report, table
+    from app.bench.retrieval import RRF, evaluate, ingest_corpus, report, table
     from app.core.config import Settings
     from app.core.engine import Engine
-    from app.core.retrieval import MODES
 
     beir = load_beir(args.beir, args.split)
-    modes = list(MODES) if args.mode == "all" else [args.mode]
+    modes = ["dense", "keyword", RRF, "hybrid"] if args.mode == "all" else [args.mode]
     temporary = args.home is None
     home = Path(tempfile.mkdtemp(prefix="sanctum-bench-")) if temporary else args.home.expanduser()
     try:

@@ -21,6 +21,8 @@ from app.core.retrieval import FusionParams, Retriever
 from app.core.textitems import ingest_texts
 
 METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10")
+#: A baseline row: plain reciprocal rank fusion (k=60, equal weights) of the same two retrievers.
+RRF = "rrf"
 
 
 def ingest_corpus(engine: Engine, beir: BeirSet, *, log: TextIO = sys.stderr) -> dict[str, str]:
@@ -47,6 +49,8 @@ def evaluate(
 ) -> dict[str, dict[str, float]]:
     """Metrics and latency per mode over the split's queries."""
     retriever = Retriever(embedder=engine.embedder, store=engine.store, keywords=engine.keywords, params=params)
+    baseline = Retriever(embedder=engine.embedder, store=engine.store, keywords=engine.keywords,
+                         params=FusionParams(dense_weight=0.5, normalise="rrf"))
     chunks = max(depth + depth // 2, 10)  # a document may have several chunks
     results: dict[str, dict[str, float]] = {}
     for mode in modes:
@@ -54,7 +58,10 @@ def evaluate(
         latencies = []
         for n, (qid, text) in enumerate(beir.queries.items(), start=1):
             t0 = time.perf_counter()
-            found = retriever.search(text, k=chunks, mode=mode)
+            if mode == RRF:
+                found = baseline.search(text, k=chunks, mode="hybrid")
+            else:
+                found = retriever.search(text, k=chunks, mode=mode)
             latencies.append(time.perf_counter() - t0)
             ranked = list(dict.fromkeys(doc_keys.get(r.hit.doc_id, "") for r in found))[:depth]
             rels = beir.qrels[qid]

@@ -16,7 +16,7 @@ from pathlib import Path
 from app.core.config import Settings
 from app.core.embedder import Embedder
 from app.core.keywords import KeywordIndex
-from app.core.library import Library
+from app.core.library import READY, Library
 from app.core.llm import ChatModel, GenerationStats, Message
 from app.core.retrieval import Retriever
 from app.core.store import VectorStore
@@ -93,6 +93,10 @@ class Done:
         timings: Seconds per stage (retrieval, prompt_build, first_token, total) and token counts.
         cancelled: The user stopped generation; ``answer`` holds what came so far.
         grounded: False when nothing relevant was found and the model was not asked.
+        exchange: This turn exactly as the model saw it (the user message with its sources, then
+            the answer). Pass the exchanges of earlier turns as ``history`` to a follow-up
+            question: the prompt then starts with the same tokens as the one before, and
+            llama.cpp reuses their cached state instead of evaluating them again.
     """
 
     answer: str
@@ -101,6 +105,7 @@ class Done:
     timings: dict[str, float | int | None] = field(default_factory=dict)
     cancelled: bool = False
     grounded: bool = True
+    exchange: list[Message] = field(default_factory=list)
 
 
 Event = Sources | Token | Done
@@ -119,8 +124,18 @@ class SearchService:
         self.mode = mode if keywords is not None else "dense"
         self.retriever = Retriever(embedder=embedder, store=store, keywords=keywords)
 
-    def search(self, query: str, *, k: int, doc_ids: Sequence[str] | None = None) -> list[Passage]:
-        """The ``k`` passages that best match ``query``, best first."""
+    def search(
+        self, query: str, *, k: int, doc_ids: Sequence[str] | None = None, libraries: Sequence[str] | None = None
+    ) -> list[Passage]:
+        """The ``k`` passages that best match ``query``, best first.
+
+        Args:
+            query: What to look for.
+            k: How many passages.
+            doc_ids: Only these documents.
+            libraries: Only documents of these libraries (None: every library).
+        """
+        doc_ids = restrict_to_libraries(self.library, doc_ids, libraries)
         found = self.retriever.search(query, k=k, mode=self.mode, doc_ids=doc_ids)
         paths: dict[str, str] = {}
         passages = []
@@ -151,10 +166,12 @@ class AskService:
         *,
         history: Sequence[Message] = (),
         doc_ids: Sequence[str] | None = None,
+        libraries: Sequence[str] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> Iterator[Event]:
-        """Answer ``question``; see the module docstring for the events."""
+        """Answer ``question`` from the chosen documents/libraries; see the module docstring for the events."""
         t0 = time.perf_counter()
+        doc_ids = restrict_to_libraries(self.search.library, doc_ids, libraries)
         if self.search.store.count() == 0:
             yield Sources([])
             yield Done(NO_DOCUMENTS, [], model="", timings={"retrieval": 0.0}, grounded=False)
@@ -195,7 +212,9 @@ class AskService:
             "prompt_tokens": stats.prompt_tokens,
             "completion_tokens": stats.completion_tokens,
         }
-        yield Done(answer, citations, model=model.name, timings=timings, cancelled=stats.cancelled)
+        exchange = [messages[-1], Message("assistant", answer)]
+        yield Done(answer, citations, model=model.name, timings=timings, cancelled=stats.cancelled,
+                   exchange=exchange)
 
     def _fit(
         self, model: ChatModel, question: str, passages: list[Passage], history: Sequence[Message]
@@ -234,6 +253,19 @@ def relevant_passages(passages: Sequence[Passage], min_relevance: float) -> list
     """
     best = max((p.similarity if p.similarity is not None else p.score for p in passages), default=None)
     return list(passages) if best is not None and best >= min_relevance else []
+
+
+def restrict_to_libraries(
+    library: Library, doc_ids: Sequence[str] | None, libraries: Sequence[str] | None
+) -> list[str] | None:
+    """The documents a search may return: ``doc_ids`` narrowed to ready documents of ``libraries``."""
+    if libraries is None:
+        return list(doc_ids) if doc_ids is not None else None
+    allowed = [d.doc_id for d in library.in_libraries(list(libraries)) if d.status == READY]
+    if doc_ids is None:
+        return allowed
+    wanted = set(doc_ids)
+    return [d for d in allowed if d in wanted]
 
 
 def _renumber(p: Passage, n: int, text: str | None = None) -> Passage:

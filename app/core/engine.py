@@ -14,6 +14,7 @@ from pathlib import Path
 from app.core import models
 from app.core.answer import AskService, SearchService
 from app.core.config import Settings, data_dir
+from app.core.conversations import ConversationStore
 from app.core.crypto import Cipher
 from app.core.embedder import Embedder
 from app.core.ingest import IngestService
@@ -22,7 +23,9 @@ from app.core.keywords import KeywordIndex
 from app.core.library import Library
 from app.core.llm import ChatModel
 from app.core.retrieval import open_keywords
+from app.core.sources import SourceService
 from app.core.store import VectorStore
+from app.core.watch import WatchService
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Paths:
         self.library = self.root / "library.sqlite3"
         self.store = self.root / "store"
         self.models = self.root / "models"
+        self.conversations = self.root / "conversations.sqlite3"
         self.keywords = self.root / "keywords.bin"
 
 
@@ -81,6 +85,7 @@ class Engine:
         self._owns_chat = chat is None
         self._passphrase = passphrase
         self._cipher: Cipher | None = None
+        self._conversations: ConversationStore | None = None
         self._keywords: KeywordIndex | None = None
 
     # -- components -------------------------------------------------------------------------
@@ -165,8 +170,38 @@ class Engine:
     def ask_service(self) -> AskService:
         return AskService(search=self.search_service(), model_provider=self.chat_model, settings=self.settings)
 
+    def watch_service(self) -> WatchService:
+        """Followed folders; the store and the embedder are loaded only when a pass has work."""
+        return WatchService(library=self.library, ingest=self.ingest_service)
+
+    def conversations(self) -> ConversationStore:
+        """Saved conversations (encrypted with the data key, so this may ask for the passphrase)."""
+        with self._lock:
+            if self._conversations is None:
+                self._conversations = ConversationStore(self.paths.conversations, self.cipher)
+            return self._conversations
+
+    def source_service(self) -> SourceService:
+        return SourceService(settings=self.settings)
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use new settings from now on and save them; a changed chat model is reloaded on next use."""
+        settings.save(self.paths.settings)
+        with self._lock:
+            old, self.settings = self.settings, settings
+            reload = (old.chat_model, old.context_size, old.threads) != (
+                settings.chat_model, settings.context_size, settings.threads)
+            if reload and self._chat is not None and self._owns_chat:
+                self._chat.close()  # waits for a generation in progress
+                self._chat = None
+            if reload and self._owns_chat:
+                self._chat_override = None
+
     def close(self) -> None:
         with self._lock:
+            if self._conversations is not None:
+                self._conversations.close()
+                self._conversations = None
             if self._chat is not None and self._owns_chat:
                 self._chat.close()
             self._chat = None

@@ -21,17 +21,19 @@ import numpy as np
 from app.core.chunker import Chunk, chunk_text
 from app.core.config import Settings
 from app.core.embedder import Embedder
-from app.core.errors import Cancelled, ParseError, SanctumError
+from app.core.errors import Cancelled, ParseError, PasswordRequired, SanctumError
 from app.core.keywords import KeywordIndex
 from app.core.library import READY, Library
 from app.core.parse_pool import ParserPool
-from app.core.parsers import SUPPORTED_SUFFIXES, refusal_reason
-from app.core.parsers.base import ParsedDocument, Section
+from app.core.parsers import is_supported, refusal_reason
+from app.core.parsers.base import NESTED_SEPARATOR, ParsedDocument, Section
+from app.core.recovery import damaged_documents
 from app.core.store import StoredChunk, VectorStore
 from app.core.textitems import HEADER_TOKENS, context_header, with_header
 
 INGESTED, UNCHANGED, FAILED, SKIPPED = "ingested", "unchanged", "failed", "skipped"
 _LOOKAHEAD = 2  # files parsed ahead of the one being embedded (bounds memory)
+_PASSWORD_TRIES = 3  # passwords asked for one file before it is reported as failed
 
 
 @dataclass(frozen=True)
@@ -101,14 +103,20 @@ class IngestService:
         self.recover()
 
     def recover(self) -> list[Path]:
-        """Remove half-written chunks of documents whose indexing was interrupted."""
+        """Undo what a crash or kill left half done, so the next run redoes it from scratch.
+
+        Removes the chunks and the record of documents whose indexing was interrupted, of
+        documents whose chunks in the store do not match the registry, and stray chunks of no
+        known document (see :mod:`app.core.recovery`).
+        """
         cleaned = []
-        for doc in self.library.interrupted():
-            self.store.delete_document(doc.doc_id)
+        for doc_id, path in damaged_documents(self.library, self.store):
+            self.store.delete_document(doc_id)
             if self.keywords is not None:
-                self.keywords.remove_document(doc.doc_id)
-            self.library.delete(doc.doc_id)
-            cleaned.append(Path(doc.path))
+                self.keywords.remove_document(doc_id)
+            self.library.delete(doc_id)
+            if path is not None:
+                cleaned.append(path)
         return cleaned
 
     def expand(self, paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
@@ -130,7 +138,7 @@ class IngestService:
                         if _is_hidden(child) or child in seen:
                             continue
                         seen.add(child)
-                        if child.suffix.lower() in SUPPORTED_SUFFIXES:
+                        if is_supported(child):
                             files.append(child)
                         else:
                             outcomes.append(FileOutcome(child, SKIPPED, refusal_reason(child)))
@@ -148,6 +156,8 @@ class IngestService:
         *,
         reindex: bool = False,
         password: str | None = None,
+        password_for: Callable[[Path], str | None] | None = None,
+        library: str | None = None,
         on_file: Callable[[FileOutcome], None] | None = None,
         progress: Callable[[IngestProgress], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
@@ -159,12 +169,19 @@ class IngestService:
             reindex: Re-embed every known document and these paths, even when unchanged (after
                 switching the embedding model).
             password: Tried on encrypted documents.
+            password_for: Asked for the password of an encrypted file that ``password`` does not
+                open (a GUI dialog, a terminal prompt); None skips the file. It runs in this
+                process, never in the parse worker, and may be asked again after a wrong password.
+            library: The library the files go to (it must exist); None keeps known documents
+                where they are and puts new ones in the default library.
             on_file: Called with each file's outcome as soon as it is known.
             progress: Called as work advances.
             cancelled: Polled between steps; when it returns True the batch stops cleanly (the
                 file in hand is left as it was before).
         """
         paths = list(paths)
+        if library is not None:
+            self.library.require_library(library)
         if reindex:  # the vectors of every known document must be rebuilt, not only the named ones
             paths += [Path(doc.path) for doc in self.library.all() if Path(doc.path).exists()]
         files, outcomes = self.expand(paths)
@@ -206,19 +223,28 @@ class IngestService:
                 if progress:
                     progress(IngestProgress(done, total, path, "reading"))
                 try:
-                    parsed = pool.result(future)  # type: ignore[arg-type]
+                    parsed = self._parsed(pool, future, path, password_for)  # type: ignore[arg-type]
                     fill()
-                    outcome = self._store(path, st, digest, parsed, started, done, total, progress, cancelled)
+                    # Children before the container: its "ready" row marks the whole file as done.
+                    inner = self._store_children(path, st, digest, parsed, done, total, progress, cancelled,
+                                                 library=library)
+                    outcome = self._store(path, st, digest, parsed, started, done, total, progress, cancelled,
+                                          library=library)
                 except Cancelled:
                     raise
                 except SanctumError as exc:
                     fill()
-                    self.library.mark_failed(path, error=str(exc), size=st.st_size, mtime_ns=st.st_mtime_ns)
+                    inner = []
+                    self._forget_chunks(path)  # an older version must not stay searchable
+                    self._drop_children(path)
+                    self.library.mark_failed(path, error=str(exc), size=st.st_size, mtime_ns=st.st_mtime_ns,
+                                             library=library)
                     outcome = FileOutcome(path, FAILED, str(exc), seconds=time.perf_counter() - started)
                 done += 1
-                outcomes.append(outcome)
-                if on_file:
-                    on_file(outcome)
+                for reported in (outcome, *inner):
+                    outcomes.append(reported)
+                    if on_file:
+                        on_file(reported)
                 if progress:
                     progress(IngestProgress(done, total, None, "done"))
         finally:
@@ -226,6 +252,29 @@ class IngestService:
             if self.keywords is not None:
                 self.keywords.save()
         return outcomes
+
+    @staticmethod
+    def _parsed(
+        pool: ParserPool, future: object, path: Path, password_for: Callable[[Path], str | None] | None
+    ) -> ParsedDocument:
+        """The parse result; an encrypted file is parsed again with each password ``password_for`` gives."""
+        try:
+            return pool.result(future)  # type: ignore[arg-type]
+        except PasswordRequired as exc:
+            if password_for is None:
+                raise
+            last = exc
+        tried: set[str] = set()
+        while len(tried) < _PASSWORD_TRIES:
+            password = password_for(path)
+            if not password or password in tried:
+                break
+            tried.add(password)
+            try:
+                return pool.result(pool.submit(path, password=password))
+            except PasswordRequired as exc:
+                last = exc
+        raise last
 
     def _check_unchanged(
         self, path: Path, *, reindex: bool, started: float, todo: list[tuple[Path, os.stat_result, str]]
@@ -257,6 +306,8 @@ class IngestService:
         total: int,
         progress: Callable[[IngestProgress], None] | None,
         cancelled: Callable[[], bool] | None,
+        *,
+        library: str | None = None,
     ) -> FileOutcome:
         if progress:
             progress(IngestProgress(done, total, path, "chunking"))
@@ -271,7 +322,7 @@ class IngestService:
         if progress:
             progress(IngestProgress(done, total, path, "storing"))
         chunks = self.write(path, parsed, pieces, vectors, content_hash=digest, size=st.st_size,
-                            mtime_ns=st.st_mtime_ns, header=header)
+                            mtime_ns=st.st_mtime_ns, header=header, library=library)
         return FileOutcome(
             path, INGESTED, chunks=len(chunks), pages=parsed.page_count, seconds=time.perf_counter() - started
         )
@@ -289,11 +340,12 @@ class IngestService:
 
     def write(
         self, path: Path, parsed: ParsedDocument, pieces: list[tuple[int, Section, Chunk]], vectors: np.ndarray,
-        *, content_hash: str, size: int, mtime_ns: int, header: str | None,
+        *, content_hash: str, size: int, mtime_ns: int, header: str | None, library: str | None = None,
     ) -> list[StoredChunk]:
         """Replace a document's chunks in the library, the store and the keyword index."""
         doc_id = self.library.mark_indexing(
-            path, content_hash=content_hash, size=size, mtime_ns=mtime_ns, embedder=self.embedder_id
+            path, content_hash=content_hash, size=size, mtime_ns=mtime_ns, embedder=self.embedder_id,
+            library=library,
         )
         chunks: list[StoredChunk] = []
         for seq, (s_index, section, piece) in enumerate(pieces):
@@ -320,14 +372,85 @@ class IngestService:
         )
         return chunks
 
+    def _store_children(
+        self,
+        path: Path,
+        st: os.stat_result,
+        digest: str,
+        parsed: ParsedDocument,
+        done: int,
+        total: int,
+        progress: Callable[[IngestProgress], None] | None,
+        cancelled: Callable[[], bool] | None,
+        *,
+        library: str | None = None,
+    ) -> list[FileOutcome]:
+        """Store each attachment or archive member as a document of its own, at the derived path
+        "container › name"; members the container no longer holds are removed."""
+        kept: set[str] = set()
+        outcomes: list[FileOutcome] = []
+        for child in parsed.children:
+            name = child.name
+            serial = 2
+            while name in kept:  # two attachments of the same name
+                name, serial = f"{child.name} ({serial})", serial + 1
+            kept.add(name)
+            child_path = Path(f"{path}{NESTED_SEPARATOR}{name}")
+            started = time.perf_counter()
+            if child.document is None:
+                status = SKIPPED if child.skipped else FAILED
+                if status == FAILED:
+                    self.library.mark_failed(child_path, error=child.error or "", size=None, mtime_ns=None,
+                                             library=library)
+                else:
+                    self._forget(child_path)
+                outcomes.append(FileOutcome(child_path, status, child.error))
+                continue
+            try:
+                outcome = self._store(child_path, st, digest, child.document, started, done, total, progress,
+                                      cancelled, library=library)
+            except ParseError as exc:  # e.g. no text left after chunking
+                self.library.mark_failed(child_path, error=str(exc), size=None, mtime_ns=None, library=library)
+                outcome = FileOutcome(child_path, FAILED, str(exc))
+            outcomes.append(outcome)
+        for old in self.library.children(path, NESTED_SEPARATOR):
+            if old.path[len(str(path)) + len(NESTED_SEPARATOR):] not in kept:
+                self._forget(Path(old.path))
+        return outcomes
+
+    def _drop_children(self, path: Path) -> None:
+        for old in self.library.children(path, NESTED_SEPARATOR):
+            self._forget(Path(old.path))
+
+    def _forget(self, path: Path) -> None:
+        doc = self.library.get(path)
+        if doc is not None:
+            self.store.delete_document(doc.doc_id)
+            if self.keywords is not None:
+                self.keywords.remove_document(doc.doc_id)
+            self.library.delete(doc.doc_id)
+
     def remove(self, path: Path) -> bool:
-        """Remove a document and every chunk of it; False when it was not in the library."""
-        doc = self.library.get(Path(path).expanduser().resolve())
+        """Remove a document and every chunk of it, and the documents stored from inside it
+        (attachments, archive members); False when it was not in the library."""
+        path = Path(path).expanduser().resolve()
+        doc = self.library.get(path)
         if doc is None:
             return False
+        self._drop_children(path)
+        self.library.begin_change(doc.doc_id)  # a kill from here on is finished by recover()
         self.store.delete_document(doc.doc_id)
         if self.keywords is not None:
             self.keywords.remove_document(doc.doc_id)
             self.keywords.save()
         self.library.delete(doc.doc_id)
         return True
+
+    def _forget_chunks(self, path: Path) -> None:
+        """Drop the chunks of a known document before it is recorded as failed."""
+        doc = self.library.get(path)
+        if doc is not None and doc.chunk_count:
+            self.library.begin_change(doc.doc_id)
+            self.store.delete_document(doc.doc_id)
+            if self.keywords is not None:
+                self.keywords.remove_document(doc.doc_id)

@@ -3,6 +3,10 @@
 A small SQLite database beside the vector store. A document's row is written as ``indexing``
 before its chunks change and as ``ready`` after, so a crash in between is found on the next
 open and the half-written chunks are removed (see :meth:`Library.interrupted`).
+
+Documents belong to named libraries ("Cardiology guidelines", "HR policies"); a conversation
+searches the libraries it chooses. Folders can be followed (see :mod:`app.core.watch`). The schema
+is versioned with ``PRAGMA user_version`` and migrated on open, so older data folders keep working.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
+from app.core.errors import ConfigError, SanctumError
+
+DEFAULT_LIBRARY = "My documents"
+_SCHEMA_V1 = """
+CREATE TABLE documents (
     doc_id       TEXT PRIMARY KEY,
     path         TEXT NOT NULL UNIQUE,
     content_hash TEXT,
@@ -34,6 +40,20 @@ CREATE TABLE IF NOT EXISTS documents (
     updated_at   REAL NOT NULL
 );
 """
+# Each entry brings the schema from version i to i + 1; never edit one that has shipped.
+_MIGRATIONS = [
+    _SCHEMA_V1,
+    f"""
+    CREATE TABLE libraries (name TEXT PRIMARY KEY, created_at REAL NOT NULL);
+    INSERT INTO libraries VALUES ('{DEFAULT_LIBRARY}', strftime('%s', 'now'));
+    ALTER TABLE documents ADD COLUMN library TEXT NOT NULL DEFAULT '{DEFAULT_LIBRARY}';
+    CREATE INDEX documents_by_library ON documents(library, status);
+    CREATE TABLE watched_folders (
+        path TEXT PRIMARY KEY, library TEXT NOT NULL, added_at REAL NOT NULL
+    );
+    """,
+]
+SCHEMA_VERSION = len(_MIGRATIONS)
 
 READY, INDEXING, FAILED = "ready", "indexing", "failed"
 
@@ -56,6 +76,7 @@ class Document:
     embedder: str | None
     added_at: float
     updated_at: float
+    library: str = DEFAULT_LIBRARY
 
     @property
     def name(self) -> str:
@@ -76,10 +97,26 @@ class Library:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring the database up to this version, one step per transaction."""
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version < SCHEMA_VERSION:
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if version > SCHEMA_VERSION:
+            raise ConfigError(
+                f"the library database was written by a newer version of Sanctum (schema {version}); "
+                "update Sanctum to open it"
+            )
+        for step in range(version, SCHEMA_VERSION):
+            script = _MIGRATIONS[step]
+            if step == 0:  # databases made before versioning have the v1 table, maybe with data
+                script = script.replace("CREATE TABLE documents", "CREATE TABLE IF NOT EXISTS documents")
+            try:
+                self._db.executescript(f"BEGIN IMMEDIATE;\n{script};\nPRAGMA user_version={step + 1};\nCOMMIT;")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise ConfigError(f"the library database could not be upgraded: {exc}") from exc
 
     def close(self) -> None:
         self._db.close()
@@ -109,25 +146,50 @@ class Library:
             rows = self._db.execute("SELECT * FROM documents ORDER BY path")
         return [Document(**dict(r)) for r in rows]
 
+    def children(self, path: Path, separator: str) -> list[Document]:
+        """Documents stored from inside the file at ``path`` (attachments, archive members): those
+        whose path is ``path``, ``separator``, then their name inside it."""
+        prefix = f"{path}{separator}"
+        rows = self._db.execute(
+            "SELECT * FROM documents WHERE substr(path, 1, ?) = ? ORDER BY path", (len(prefix), prefix)
+        )
+        return [Document(**dict(r)) for r in rows]
+
     def interrupted(self) -> list[Document]:
         """Documents whose indexing was cut short (crash, kill) and must be cleaned up."""
         return self.all(INDEXING)
 
-    def mark_indexing(self, path: Path, *, content_hash: str, size: int, mtime_ns: int, embedder: str) -> str:
-        """Record that a file's chunks are about to change; returns its doc_id."""
+    def mark_indexing(
+        self, path: Path, *, content_hash: str, size: int, mtime_ns: int, embedder: str, library: str | None = None
+    ) -> str:
+        """Record that a file's chunks are about to change; returns its doc_id.
+
+        ``library`` moves the document there; None keeps a known document where it is and puts a
+        new one in the default library.
+        """
         doc_id = doc_id_for(path)
         now = time.time()
         with self._tx() as db:
             db.execute(
                 """INSERT INTO documents (doc_id, path, content_hash, size, mtime_ns, status, embedder,
-                                          added_at, updated_at, error, chunk_count)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)
+                                          added_at, updated_at, error, chunk_count, library)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, COALESCE(?, ?))
                    ON CONFLICT(doc_id) DO UPDATE SET content_hash=excluded.content_hash,
                      size=excluded.size, mtime_ns=excluded.mtime_ns, status=excluded.status,
-                     embedder=excluded.embedder, updated_at=excluded.updated_at, error=NULL""",
-                (doc_id, str(path), content_hash, size, mtime_ns, INDEXING, embedder, now, now),
+                     embedder=excluded.embedder, updated_at=excluded.updated_at, error=NULL,
+                     library=COALESCE(?, documents.library)""",
+                (doc_id, str(path), content_hash, size, mtime_ns, INDEXING, embedder, now, now, library,
+                 DEFAULT_LIBRARY, library),
             )
         return doc_id
+
+    def begin_change(self, doc_id: str) -> None:
+        """Mark a known document ``indexing`` before its chunks are removed or replaced.
+
+        If the process dies before the change is recorded, the next open finds the document
+        interrupted and removes whatever is left of it, so the store never keeps stray chunks.
+        """
+        self._db.execute("UPDATE documents SET status=?, updated_at=? WHERE doc_id=?", (INDEXING, time.time(), doc_id))
 
     def mark_ready(
         self, doc_id: str, *, format: str, title: str | None, page_count: int | None, chunk_count: int
@@ -139,18 +201,20 @@ class Library:
                 (READY, format, title, page_count, chunk_count, time.time(), doc_id),
             )
 
-    def mark_failed(self, path: Path, *, error: str, size: int | None, mtime_ns: int | None) -> str:
+    def mark_failed(
+        self, path: Path, *, error: str, size: int | None, mtime_ns: int | None, library: str | None = None
+    ) -> str:
         """Record a file that could not be ingested, with the reason (shown in the library)."""
         doc_id = doc_id_for(path)
         now = time.time()
         with self._tx() as db:
             db.execute(
-                """INSERT INTO documents (doc_id, path, size, mtime_ns, status, error, added_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO documents (doc_id, path, size, mtime_ns, status, error, added_at, updated_at, library)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ?))
                    ON CONFLICT(doc_id) DO UPDATE SET status=excluded.status, error=excluded.error,
                      size=excluded.size, mtime_ns=excluded.mtime_ns, content_hash=NULL,
-                     chunk_count=0, updated_at=excluded.updated_at""",
-                (doc_id, str(path), size, mtime_ns, FAILED, error, now, now),
+                     chunk_count=0, updated_at=excluded.updated_at, library=COALESCE(?, documents.library)""",
+                (doc_id, str(path), size, mtime_ns, FAILED, error, now, now, library, DEFAULT_LIBRARY, library),
             )
         return doc_id
 
@@ -160,3 +224,139 @@ class Library:
 
     def delete(self, doc_id: str) -> None:
         self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+
+    def under(self, folder: Path) -> dict[str, tuple[int | None, int | None, str]]:
+        """``path -> (size, mtime_ns, status)`` of every document inside ``folder``, in one query."""
+        prefix = str(folder).rstrip("/\\") + "/"
+        # "0" sorts right after "/": the range holds exactly the paths that start with the prefix.
+        rows = self._db.execute(
+            "SELECT path, size, mtime_ns, status FROM documents WHERE path >= ? AND path < ?",
+            (prefix, prefix[:-1] + "0"),
+        )
+        return {r["path"]: (r["size"], r["mtime_ns"], r["status"]) for r in rows}
+
+    # -- libraries ---------------------------------------------------------------------------
+
+    def libraries(self) -> list[LibraryInfo]:
+        """Every library with its document counts, the default first, then by name."""
+        rows = self._db.execute(
+            """SELECT l.name, l.created_at,
+                      COUNT(d.doc_id) AS documents,
+                      COALESCE(SUM(d.status = 'ready'), 0) AS ready,
+                      COALESCE(SUM(d.chunk_count), 0) AS chunks
+               FROM libraries l LEFT JOIN documents d ON d.library = l.name
+               GROUP BY l.name ORDER BY l.name != ?, l.name COLLATE NOCASE""",
+            (DEFAULT_LIBRARY,),
+        )
+        return [LibraryInfo(**dict(r)) for r in rows]
+
+    def has_library(self, name: str) -> bool:
+        return self._db.execute("SELECT 1 FROM libraries WHERE name = ?", (name,)).fetchone() is not None
+
+    def require_library(self, name: str) -> str:
+        """``name`` if such a library exists; otherwise an error that says how to make it."""
+        if not self.has_library(name):
+            known = ", ".join(f"'{i.name}'" for i in self.libraries())
+            raise UnknownLibrary(
+                f"there is no library named '{name}' (libraries: {known}); "
+                f"create it with: sanctum library create \"{name}\""
+            )
+        return name
+
+    def create_library(self, name: str) -> str:
+        """Add an empty library; returns its cleaned-up name."""
+        name = _library_name(name)
+        with self._tx() as db:
+            clash = db.execute("SELECT name FROM libraries WHERE name = ? COLLATE NOCASE", (name,)).fetchone()
+            if clash:
+                raise SanctumError(f"a library named '{clash[0]}' already exists")
+            db.execute("INSERT INTO libraries VALUES (?, ?)", (name, time.time()))
+        return name
+
+    def rename_library(self, old: str, new: str) -> str:
+        """Rename a library; its documents and followed folders go with it."""
+        self.require_library(old)
+        new = _library_name(new)
+        with self._tx() as db:
+            clash = db.execute(
+                "SELECT name FROM libraries WHERE name = ? COLLATE NOCASE AND name != ?", (new, old)
+            ).fetchone()
+            if clash:
+                raise SanctumError(f"a library named '{clash[0]}' already exists")
+            db.execute("UPDATE libraries SET name = ? WHERE name = ?", (new, old))
+            db.execute("UPDATE documents SET library = ? WHERE library = ?", (new, old))
+            db.execute("UPDATE watched_folders SET library = ? WHERE library = ?", (new, old))
+        return new
+
+    def drop_library(self, name: str) -> None:
+        """Forget an empty library (its documents must have been removed first)."""
+        self.require_library(name)
+        if name == DEFAULT_LIBRARY:
+            raise SanctumError(f"'{DEFAULT_LIBRARY}' is the default library and cannot be deleted")
+        with self._tx() as db:
+            db.execute("DELETE FROM watched_folders WHERE library = ?", (name,))
+            if db.execute("SELECT 1 FROM documents WHERE library = ? LIMIT 1", (name,)).fetchone():
+                raise SanctumError(f"the library '{name}' still holds documents; remove them first")
+            db.execute("DELETE FROM libraries WHERE name = ?", (name,))
+
+    def in_libraries(self, names: list[str] | tuple[str, ...]) -> list[Document]:
+        """Documents of the named libraries (each name must exist)."""
+        for name in names:
+            self.require_library(name)
+        marks = ",".join("?" * len(names))
+        rows = self._db.execute(f"SELECT * FROM documents WHERE library IN ({marks}) ORDER BY path", tuple(names))
+        return [Document(**dict(r)) for r in rows]
+
+    # -- followed folders ----------------------------------------------------------------------
+
+    def watched(self) -> list[WatchedFolder]:
+        rows = self._db.execute("SELECT path, library, added_at FROM watched_folders ORDER BY path")
+        return [WatchedFolder(Path(r["path"]), r["library"], r["added_at"]) for r in rows]
+
+    def add_watched(self, folder: Path, library: str) -> WatchedFolder:
+        """Follow ``folder`` (an absolute path) into ``library``; following it again moves it."""
+        self.require_library(library)
+        now = time.time()
+        self._db.execute(
+            """INSERT INTO watched_folders VALUES (?, ?, ?)
+               ON CONFLICT(path) DO UPDATE SET library = excluded.library""",
+            (str(folder), library, now),
+        )
+        return WatchedFolder(folder, library, now)
+
+    def remove_watched(self, folder: Path) -> bool:
+        cur = self._db.execute("DELETE FROM watched_folders WHERE path = ?", (str(folder),))
+        return cur.rowcount > 0
+
+
+class UnknownLibrary(SanctumError):
+    """A library name that does not exist."""
+
+
+@dataclass(frozen=True)
+class LibraryInfo:
+    """A library and what it holds."""
+
+    name: str
+    created_at: float
+    documents: int
+    ready: int
+    chunks: int
+
+
+@dataclass(frozen=True)
+class WatchedFolder:
+    """A folder whose files a library follows."""
+
+    path: Path
+    library: str
+    added_at: float
+
+
+def _library_name(name: str) -> str:
+    clean = " ".join(str(name).split())
+    if not clean:
+        raise SanctumError("a library needs a name")
+    if len(clean) > 80:
+        raise SanctumError("a library name can be at most 80 characters long")
+    return clean

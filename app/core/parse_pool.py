@@ -12,6 +12,7 @@ models, and it only imports the parsers.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -20,8 +21,15 @@ from app.core.errors import ParseError, ParseTimeout
 from app.core.parsers.base import ParsedDocument
 
 
-def _limit_memory(limit_bytes: int) -> None:
-    """Worker initializer: cap the address space so a runaway parse fails with MemoryError."""
+def _init_worker(limit_bytes: int) -> None:
+    """Worker initializer: load the parsers, then cap the address space.
+
+    The parsers are imported here, before any file is handed over, so the per-file time limit
+    measures reading the file, not importing the libraries (which a busy machine can make slow).
+    A runaway parse then fails with MemoryError instead of swapping the machine to a halt.
+    """
+    import app.core.parsers  # noqa: F401
+
     try:
         import resource
 
@@ -50,7 +58,7 @@ class ParserPool:
         self.timeout_s = timeout_s
         self._pool = ProcessPool(
             max_workers=1,
-            initializer=_limit_memory,
+            initializer=_init_worker,
             initargs=(memory_limit_mb << 20,),
             context=multiprocessing.get_context("spawn"),
         )
@@ -72,10 +80,22 @@ class ParserPool:
         except MemoryError as exc:
             raise ParseError("too large to read: the file needs more memory than allowed") from exc
         except ProcessExpired as exc:
-            raise ParseError(f"the reader crashed on this file (exit code {exc.exitcode}); it may be damaged") from exc
+            raise ParseError(_crash_reason(exc.exitcode)) from exc
         except Exception as exc:  # a parser bug must still cost one file only
             raise ParseError(f"could not be read: {type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
         self._pool.stop()
         self._pool.join(timeout=5)
+
+
+def _crash_reason(exitcode: int | None) -> str:
+    """Why the worker died, in words: a signal (killed, out of memory, segfault) or an exit code."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = "it may be too large for the memory available" if name == "SIGKILL" else "it may be damaged"
+        return f"the reader was stopped by {name} while reading this file; {hint}"
+    return f"the reader crashed on this file (exit code {exitcode}); it may be damaged"

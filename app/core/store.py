@@ -113,8 +113,24 @@ class VectorStore:
         """Remove every chunk of one document."""
         self._collection.delete(where={"doc_id": doc_id})
 
+    def chunk_counts(self) -> dict[str, int]:
+        """``doc_id -> number of chunks`` for every document in the store (ids only, no vectors)."""
+        counts: dict[str, int] = {}
+        total, page = self.count(), 50_000
+        for offset in range(0, total, page):
+            for cid in self._collection.get(include=[], limit=page, offset=offset)["ids"]:
+                doc_id = cid.rsplit(":", 1)[0]
+                counts[doc_id] = counts.get(doc_id, 0) + 1
+        return counts
+
     def chunk_ids(self, doc_id: str) -> list[str]:
         return list(self._collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def document_texts(self, doc_id: str) -> list[str]:
+        """The text of one document's chunks, in document order (for viewers and tests)."""
+        got = self._collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        pairs = sorted(zip(got["metadatas"] or [], got["documents"] or [], strict=True), key=lambda p: int(p[0]["seq"]))
+        return [text or "" for _, text in pairs]
 
     def texts(self, doc_id: str) -> list[tuple[str, str]]:
         """``(chunk_id, text)`` of one document's chunks, in document order."""

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 from app.core.errors import ParseError, PasswordRequired, UnsupportedFormat
 
-# Formats a later release may read. Keyed by suffix (lower case, with the dot).
+# Formats Sanctum refuses, with what to do instead. Keyed by suffix (lower case, with the dot).
+# .doc/.dot/.ppt are read when LibreOffice is installed (see legacy.py), refused otherwise.
 _LATER: dict[str, str] = {
-    ".doc": ".doc (Word 97-2003) is not supported: open it in Word or LibreOffice, save it as .docx, and add it again",
+    ".doc": ".doc (Word 97-2003) is not supported: open it in Word or LibreOffice, save it as .docx, and add it "
+    "again (or install LibreOffice: Sanctum then converts such files itself)",
     ".dot": ".dot (Word 97-2003 template) is not supported: open it in Word or LibreOffice, "
-    "save it as .docx, and add it again",
-    ".xls": ".xls (Excel 97-2003) is not supported: open it in Excel or LibreOffice, "
-    "save it as .xlsx, and add it again",
+    "save it as .docx, and add it again (or install LibreOffice: Sanctum then converts such files itself)",
     ".ppt": ".ppt (PowerPoint 97-2003) is not supported: open it in PowerPoint or LibreOffice, "
-    "save it as .pptx, and add it again",
-    ".msg": ".msg (Outlook message) is not supported yet: in Outlook use File > Save As and choose "
-    "HTML or Text Only, then add that file",
-    ".odt": ".odt (OpenDocument text) is not supported yet: open it in LibreOffice or Word, "
-    "save it as .docx, and add it again",
-    ".ods": ".ods (OpenDocument spreadsheet) is not supported yet: open it in LibreOffice or "
-    "Excel, save it as .xlsx, and add it again",
-    ".odp": ".odp (OpenDocument presentation) is not supported yet: open it in LibreOffice or "
-    "PowerPoint, save it as .pptx, and add it again",
-    ".rtf": ".rtf (Rich Text Format) is not supported yet: open it in Word or LibreOffice, "
-    "save it as .docx, and add it again",
-    ".epub": ".epub (e-book) is not supported yet: convert it to PDF or HTML (for example with "
-    "Calibre) and add that file",
-    ".zip": ".zip archives are not read: extract them and add the documents inside",
+    "save it as .pptx, and add it again (or install LibreOffice: Sanctum then converts such files itself)",
     ".7z": ".7z archives are not read: extract them and add the documents inside",
     ".rar": ".rar archives are not read: extract them and add the documents inside",
     ".tar": ".tar archives are not read: extract them and add the documents inside",
@@ -34,15 +21,13 @@ _LATER: dict[str, str] = {
     ".p7m": ".p7m (S/MIME encrypted or signed content) is not supported: open it in your mail "
     "program and save the message or its attachments",
 }
-_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic")
-for _suffix in _IMAGE_SUFFIXES:
-    _LATER[_suffix] = f"{_suffix} is an image: reading text from images needs OCR, which is not enabled"
+_LATER[".heic"] = ".heic (HEIF picture) is not supported: export it as JPEG or PNG and add that"
 
 #: Suffixes that a later release may read; refused now with advice.
 LATER_SUFFIXES: frozenset[str] = frozenset(_LATER)
 
 # What an Office container sniffed by content (see _sniff) is, for messages.
-_KIND_SUFFIX = {kind: f".{kind}" for kind in ("doc", "xls", "ppt", "msg", "odt", "ods", "odp", "epub", "zip", "rtf")}
+_KIND_SUFFIX = {kind: f".{kind}" for kind in ("doc", "ppt")}
 _OFFICE_APPS = {
     ".docx": ("Word document", "Word", "File > Info > Protect Document > Encrypt with Password"),
     ".xlsx": ("Excel workbook", "Excel", "File > Info > Protect Workbook > Encrypt with Password"),
@@ -81,8 +66,7 @@ def encrypted_office(suffix: str, *, password: str | None) -> ParseError:
     """The refusal for an Office file encrypted with a password (an OLE "EncryptedPackage")."""
     what, app, menu = _OFFICE_APPS.get(suffix, ("Office file", "its Office program", "File > Info"))
     advice = (
-        f"Sanctum cannot open password-protected Office files yet: open it in {app}, remove the "
-        f"password ({menu}) and add it again"
+        f"add it again with its password, or open it in {app}, remove the password ({menu}) and add it again"
     )
     if password:
         return PasswordRequired(f"password-protected {what}: {advice}")

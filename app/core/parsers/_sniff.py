@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import pathlib
 import zipfile
+
+from app.core.parsers.base import Source
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -23,12 +24,16 @@ _OLE_STREAMS: tuple[tuple[str, str], ...] = (
 )
 
 
-def sniff(path: pathlib.Path, head: bytes) -> str | None:
+# Picture formats Pillow reads, by their magic numbers.
+_IMAGE_MAGICS = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF87a", b"GIF89a")
+
+
+def sniff(path: Source, head: bytes) -> str | None:
     """Name the container that ``head`` (the file's first bytes) starts, or None if not recognised.
 
     Returns one of "pdf"; "docx", "xlsx", "pptx", "ooxml" (another Office package), "odt", "ods",
     "odp", "epub", "zip", "zip-damaged"; "encrypted-office", "doc", "xls", "ppt", "msg", "ole";
-    "rtf".
+    "rtf"; "image".
     """
     # Only a header at the very start counts here: prose that mentions "%PDF-" is not a PDF. (A
     # file named .pdf goes to PDFium anyway, which also finds a header behind some junk.)
@@ -40,12 +45,14 @@ def sniff(path: pathlib.Path, head: bytes) -> str | None:
         return _sniff_ole(path)
     if head.lstrip()[:5] == b"{\\rtf":
         return "rtf"
+    if head.startswith(_IMAGE_MAGICS) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return "image"
     return None
 
 
-def _sniff_zip(path: pathlib.Path) -> str:
+def _sniff_zip(path: Source) -> str:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with path.open("rb") as handle, zipfile.ZipFile(handle) as archive:
             names = set(archive.namelist())
             if "mimetype" in names:
                 mimetype = archive.read("mimetype")[:100].decode("ascii", errors="replace").strip()
@@ -72,7 +79,7 @@ def _sniff_zip(path: pathlib.Path) -> str:
     return "zip"
 
 
-def _sniff_ole(path: pathlib.Path) -> str:
+def _sniff_ole(path: Source) -> str:
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pathlib
 import re
 import warnings
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from app.core.errors import EmptyDocument, ParseError
 from app.core.parsers._clean import clean_title, make_section
 from app.core.parsers._decode import decode_bytes
-from app.core.parsers.base import ParsedDocument
+from app.core.parsers.base import ParsedDocument, Source
 
 _DROP = frozenset({"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "embed", "canvas"})
 # Elements that start a new paragraph (blank line) or a new line.
@@ -37,7 +36,7 @@ _SPACE_RUNS = re.compile(" {2,}")
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
 
 
-def parse_html(path: pathlib.Path) -> ParsedDocument:
+def parse_html(path: Source) -> ParsedDocument:
     """Read an HTML file: visible text, block elements on their own lines, tables as rows.
 
     Raises:

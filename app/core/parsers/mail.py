@@ -1,6 +1,8 @@
 """E-mail messages (.eml, RFC 5322/MIME) through the standard library's email package.
 
-Named ``mail`` so that it does not shadow the standard library's ``email``.
+Attached files become documents of their own (children); pictures shown inside the HTML body
+(inline, with a Content-ID) are not. Named ``mail`` so that it does not shadow the standard
+library's ``email``.
 """
 
 from __future__ import annotations
@@ -9,13 +11,12 @@ import codecs
 import email
 import email.header
 import email.policy
-import pathlib
 from email.message import EmailMessage, Message
 
 from app.core.errors import EmptyDocument, ParseError
 from app.core.parsers._clean import clean_title, make_section
 from app.core.parsers._decode import decode_bytes
-from app.core.parsers.base import ParsedDocument
+from app.core.parsers.base import Embedded, ParsedDocument, Source
 from app.core.parsers.html import html_to_text
 
 _SHOWN_HEADERS = ("From", "To", "Cc", "Date", "Subject")
@@ -27,9 +28,14 @@ _ENCRYPTED_TYPES = {
 _MAX_NESTED_MESSAGES = 3
 
 
-def parse_eml(path: pathlib.Path) -> ParsedDocument:
+def parse_eml(path: Source, *, password: str | None = None, depth: int = 0) -> ParsedDocument:
     """Read a message: headers, body text (plain preferred, else HTML), attachment names, and
-    messages forwarded inside it.
+    messages forwarded inside it; attached files are read as children.
+
+    Args:
+        path: The message.
+        password: Tried on encrypted attachments.
+        depth: How deep this message sits inside other files (0: it was added itself).
 
     Raises:
         EmptyDocument: The message is empty, or its body is encrypted.
@@ -59,7 +65,34 @@ def parse_eml(path: pathlib.Path) -> ParsedDocument:
         sections=[section],
         title=clean_title(_header(message, "Subject")),
         warnings=warnings,
+        children=_attachments(message, password=password, depth=depth),
     )
+
+
+def _attachments(message: EmailMessage, *, password: str | None, depth: int) -> list[Embedded]:
+    from app.core.parsers import parse_embedded
+
+    children: list[Embedded] = []
+    for part in _parts(message):
+        if part.is_multipart() or part.get_content_type() == "message/rfc822":
+            continue
+        try:
+            name = part.get_filename()
+            inline_picture = part.get_content_maintype() == "image" and part.get("Content-ID") and not _is_attachment(part)
+        except Exception:  # noqa: BLE001 - a damaged header: not an attachment we can name
+            continue
+        if not name or inline_picture or not (_is_attachment(part) or part.get_content_maintype() != "text"):
+            continue
+        try:
+            data = part.get_payload(decode=True)
+        except Exception:  # noqa: BLE001
+            data = None
+        name = " ".join(str(name).replace("/", "_").replace("\\", "_").split())
+        if not isinstance(data, bytes):
+            children.append(Embedded(name, error="damaged attachment: its content could not be decoded"))
+            continue
+        children.extend(parse_embedded(name, data, password=password, depth=depth + 1))
+    return children
 
 
 def _load(data: bytes) -> EmailMessage:

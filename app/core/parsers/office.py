@@ -8,14 +8,13 @@ read-only mode; PowerPoint through python-pptx.
 from __future__ import annotations
 
 import datetime as dt
-import pathlib
 from collections.abc import Iterator
 from typing import Any
 
 from app.core.errors import EmptyDocument, ParseError
 from app.core.parsers import _refusals, _sniff
 from app.core.parsers._clean import clean_title, make_section
-from app.core.parsers.base import ParsedDocument, Section
+from app.core.parsers.base import ParsedDocument, Section, Source
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
@@ -35,7 +34,7 @@ MAX_SHEET_CELLS = 200_000
 # --- Word -------------------------------------------------------------------------------------
 
 
-def parse_docx(path: pathlib.Path) -> ParsedDocument:
+def parse_docx(path: Source) -> ParsedDocument:
     """Read a Word document: headers, body (paragraphs and tables in order), notes, footers.
 
     Raises:
@@ -47,7 +46,8 @@ def parse_docx(path: pathlib.Path) -> ParsedDocument:
     import docx
 
     try:
-        document = docx.Document(str(path))
+        with path.open("rb") as handle:
+            document = docx.Document(handle)
         styles = {style.style_id: (style.name or "").lower() for style in document.styles}
         body_lines: list[str] = []
         _blocks(document.element.body, body_lines, styles)
@@ -182,7 +182,7 @@ def _notes(document: Any) -> list[str]:
 # --- Excel ------------------------------------------------------------------------------------
 
 
-def parse_xlsx(path: pathlib.Path) -> ParsedDocument:
+def parse_xlsx(path: Source) -> ParsedDocument:
     """Read every non-empty sheet as one section: rows as " | "-joined values.
 
     Raises:
@@ -264,7 +264,7 @@ def _cell_text(value: object) -> str:
 # --- PowerPoint -------------------------------------------------------------------------------
 
 
-def parse_pptx(path: pathlib.Path) -> ParsedDocument:
+def parse_pptx(path: Source) -> ParsedDocument:
     """Read every slide as one section: title first, then shapes, tables, charts and notes.
 
     Raises:
@@ -276,7 +276,8 @@ def parse_pptx(path: pathlib.Path) -> ParsedDocument:
     import pptx
 
     try:
-        presentation = pptx.Presentation(str(path))
+        with path.open("rb") as handle:
+            presentation = pptx.Presentation(handle)
         slides = list(presentation.slides)
         title = clean_title(presentation.core_properties.title)
     except Exception as error:  # noqa: BLE001 - python-pptx, zipfile and lxml raise many types
@@ -351,7 +352,7 @@ def _chart_lines(chart: Any) -> list[str]:
 # --- shared -----------------------------------------------------------------------------------
 
 
-def _refuse_ole(path: pathlib.Path, suffix: str) -> None:
+def _refuse_ole(path: Source, suffix: str) -> None:
     """Office files that are OLE compound files are encrypted (or legacy) and unreadable here."""
     try:
         with path.open("rb") as handle:

@@ -1,14 +1,17 @@
-"""PDF text, one section per page, through PDFium (pypdfium2)."""
+"""PDF text, one section per page, through PDFium (pypdfium2).
+
+A page without a text layer that shows a picture (a scan) is rendered and read by OCR (see ocr.py).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import pathlib
 import re
 
 from app.core.errors import EmptyDocument, ParseError, PasswordRequired
+from app.core.parsers import ocr
 from app.core.parsers._clean import clean_title, make_section
-from app.core.parsers.base import ParsedDocument, Section
+from app.core.parsers.base import ParsedDocument, Section, Source
 
 # A word broken at a line end: PDFium joins the two lines itself and marks the hyphen with
 # U+FFFE; other producers leave "-\n". Whether the hyphen belongs to the word ("ever-changing")
@@ -23,12 +26,13 @@ _PUA_BULLETS = str.maketrans({"\uf0b7": "•", "\uf0a7": "▪", "\uf076": "•",
 _MAX_LISTED_PAGES = 20
 
 
-def parse_pdf(path: pathlib.Path, *, password: str | None = None) -> ParsedDocument:
-    """Extract the text layer of every page.
+def parse_pdf(path: Source, *, password: str | None = None) -> ParsedDocument:
+    """Extract the text layer of every page; OCR the pages that are only a picture.
 
     Raises:
         PasswordRequired: The PDF is encrypted and no, or a wrong, password was given.
-        EmptyDocument: No page has a text layer (a scan without OCR).
+        OcrUnavailable: No page has a text layer and Tesseract is not installed.
+        EmptyDocument: No page has text, even by OCR.
         ParseError: The file is not a readable PDF.
     """
     import pypdfium2 as pdfium
@@ -55,6 +59,7 @@ def parse_pdf(path: pathlib.Path, *, password: str | None = None) -> ParsedDocum
                 texts[index + 1] = normalise_pdf_text(_page_text(document, index))
             except pdfium.PdfiumError:
                 unreadable.append(index + 1)
+        ocr_warnings = _ocr_scanned_pages(document, texts)
 
     vocabulary = {word.lower() for text in texts.values() for word in _WORD.findall(text)}
     sections: list[Section] = []
@@ -69,13 +74,62 @@ def parse_pdf(path: pathlib.Path, *, password: str | None = None) -> ParsedDocum
     if not sections:
         if unreadable:
             raise ParseError(f"malformed PDF: none of its {page_count} pages could be read")
-        raise EmptyDocument("no text layer: this looks like a scanned PDF (OCR is not enabled)")
-    warnings = []
+        if any(w.startswith(_NO_TESSERACT) for w in ocr_warnings):
+            raise ocr.OcrUnavailable()
+        raise EmptyDocument("no text: no page has a text layer or a picture of text that OCR can read")
+    warnings = list(ocr_warnings)
     if blank:
-        warnings.append(f"{_pages_phrase(blank)} no text (blank, or scanned without OCR)")
+        warnings.append(f"{_pages_phrase(blank)} no text")
     if unreadable:
         warnings.append(f"{_pages_phrase(unreadable)} could not be read (damaged)")
     return ParsedDocument(format="pdf", sections=sections, title=title, page_count=page_count, warnings=warnings)
+
+
+_NO_TESSERACT = "OCR not available"
+
+
+def _ocr_scanned_pages(document: object, texts: dict[int, str]) -> list[str]:
+    """Replace the empty text of pages that show a picture by what OCR reads there.
+
+    Returns warnings: pages left out by the OCR budget, or OCR missing.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    scanned = []
+    for number, text in texts.items():
+        if text.strip():
+            continue
+        page = document[number - 1]  # type: ignore[index]
+        try:
+            images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3)
+            if next(iter(images), None) is not None:
+                scanned.append(number)
+        finally:
+            page.close()
+    if not scanned:
+        return []
+    if ocr.tesseract_path() is None:
+        return [f"{_NO_TESSERACT}: {_pages_phrase(scanned)} no text layer (install tesseract-ocr to read them)"]
+    budget = ocr.OcrBudget()
+    for number in scanned:
+        if budget.allows(number):
+            texts[number] = ocr.ocr_image(_render(document, number))
+    return [w for w in (budget.warning(),) if w]
+
+
+def _render(document: object, number: int) -> object:
+    """Page ``number`` as a grey-level PIL image at about OCR_DPI."""
+    page = document[number - 1]  # type: ignore[index]
+    try:
+        width, height = page.get_size()
+        scale = min(ocr.OCR_DPI / 72, 5000 / max(width, height, 1))
+        bitmap = page.render(scale=scale, grayscale=True)
+        try:
+            return bitmap.to_pil().copy()
+        finally:
+            bitmap.close()
+    finally:
+        page.close()
 
 
 def normalise_pdf_text(raw: str) -> str:

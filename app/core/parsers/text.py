@@ -6,12 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import pathlib
 
 from app.core.errors import EmptyDocument, ParseError
 from app.core.parsers._clean import make_section
 from app.core.parsers._decode import decode_bytes
-from app.core.parsers.base import ParsedDocument
+from app.core.parsers.base import ParsedDocument, Source
 
 #: Suffix -> format name reported in ParsedDocument.format.
 TEXT_SUFFIXES: dict[str, str] = {
@@ -33,7 +32,7 @@ _DELIMITERS = ",;\t|"
 _SNIFF_CHARS = 64 * 1024
 
 
-def parse_text(path: pathlib.Path) -> ParsedDocument:
+def parse_text(path: Source) -> ParsedDocument:
     """Read a text file by its suffix (see TEXT_SUFFIXES); CSV/TSV rows become " | " lines.
 
     Raises:

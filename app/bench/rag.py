@@ -1,0 +1,146 @@
+"""RAG latency: where the time to the first token of an answer goes, and what a follow-up saves.
+
+Over a real library (SciFact abstracts written as files and ingested the normal way), one
+question is timed through Sanctum's AskService, split into retrieval, prompt build and prompt
+evaluation (first token). The raw reference does the same work with the libraries alone, in
+the same run: the embedder's ``encode`` + Chroma's ``query`` for retrieval, and llama.cpp's first
+token for the very same prompt string from a cold cache.
+
+Then a follow-up question in the same conversation (earlier turns passed as history, so the
+prompt starts with the tokens already evaluated) is compared with the same prompt sent cold.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from app.core.answer import Done, Sources
+from app.core.config import Settings
+from app.core.engine import Engine
+
+QUESTIONS = [
+    ("What do we know about the effect of vitamin D on the risk of fractures?",
+     "And does it change the risk of falls in older people?"),
+    ("How does smoking affect the risk of lung cancer?", "What about the risk of heart disease?"),
+    ("What is the role of microRNA in cancer cells?", "Which pathways do they regulate?"),
+]
+
+
+def write_scifact_files(corpus: Path, folder: Path, limit: int) -> list[Path]:
+    """Write the first ``limit`` SciFact abstracts as text files (title, blank line, abstract)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    with corpus.open(encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            if i >= limit:
+                break
+            doc = json.loads(line)
+            path = folder / f"scifact-{doc['_id']}.txt"
+            path.write_text(f"{doc.get('title', '')}\n\n{doc['text']}\n", encoding="utf-8")
+            files.append(path)
+    return files
+
+
+def _ask(engine: Engine, question: str, history: list) -> tuple[Done, float, list]:
+    start = time.perf_counter()
+    first = None
+    done = None
+    passages: list = []
+    for event in engine.ask_service().ask(question, history=history):
+        if isinstance(event, Sources):
+            passages = event.passages
+        elif first is None and not isinstance(event, Done):
+            first = time.perf_counter() - start
+        if isinstance(event, Done):
+            done = event
+    assert done is not None and first is not None, "no answer was generated"
+    return done, first, passages
+
+
+def run(scifact: Path, *, docs: int = 300, threads: int = 0, home: Path | None = None) -> dict[str, Any]:
+    """Build a library of ``docs`` abstracts and time the questions; returns a JSON-ready result."""
+    from llama_cpp import Llama
+
+    with tempfile.TemporaryDirectory(prefix="sanctum-bench-rag-") as tmp:
+        root = home or Path(tmp) / "home"
+        settings = Settings(threads=threads, max_answer_tokens=48, min_relevance=-1.0)
+        engine = Engine(root, settings=settings, passphrase=lambda prompt, new: "bench-passphrase")
+        files = write_scifact_files(scifact / "corpus.jsonl", Path(tmp) / "docs", docs)
+        engine.ingest_service().ingest(files)
+        model = engine.chat_model()
+        raw_llm = Llama(model_path=str(model.path), n_ctx=model.context_size, n_batch=512, verbose=False,
+                        **({"n_threads": threads, "n_threads_batch": threads} if threads else {}))
+        embedder = engine.embedder
+        collection = engine.store._collection
+        rows = []
+        try:
+            for first_q, follow_q in QUESTIONS:
+                model._llm.reset()
+                done, ttft, _ = _ask(engine, first_q, [])
+                t = done.timings
+                # Raw retrieval: the same encode + query the store makes, with the libraries alone.
+                r0 = time.perf_counter()
+                vec = embedder._model.encode([first_q], normalize_embeddings=True, convert_to_numpy=True)
+                collection.query(query_embeddings=vec, n_results=settings.top_k)
+                raw_retrieval = time.perf_counter() - r0
+                prompt, _ = model.render(_prompt_messages(done))
+                raw_llm.reset()
+                p0 = time.perf_counter()
+                next(iter(raw_llm.create_completion(prompt, max_tokens=1, temperature=0.0, stream=True)))
+                raw_prompt_eval = time.perf_counter() - p0
+                # Follow-up in the same conversation (prefix cached) vs the same prompt cold.
+                history = list(done.exchange)
+                _, warm_ttft, _ = _ask(engine, follow_q, history)
+                model._llm.reset()
+                _, cold_ttft, _ = _ask(engine, follow_q, history)
+                rows.append({
+                    "question": first_q,
+                    "prompt_tokens": t["prompt_tokens"],
+                    "retrieval_s": t["retrieval"],
+                    "prompt_build_s": t["prompt_build"],
+                    "first_token_s": round(ttft, 4),
+                    "raw_retrieval_s": round(raw_retrieval, 4),
+                    "raw_prompt_eval_s": round(raw_prompt_eval, 4),
+                    "followup_first_token_s": round(warm_ttft, 4),
+                    "followup_cold_first_token_s": round(cold_ttft, 4),
+                })
+        finally:
+            raw_llm.close()
+            engine.close()
+    med = {k: round(statistics.median(r[k] for r in rows), 4) for k in rows[0] if k != "question"}
+    raw_total = med["raw_retrieval_s"] + med["raw_prompt_eval_s"]
+    return {
+        "benchmark": "rag-latency",
+        "library_docs": docs,
+        "questions": rows,
+        "median": med,
+        "ratio_first_token_vs_raw": round(med["first_token_s"] / raw_total, 3),
+        "followup_speedup": round(med["followup_cold_first_token_s"] / med["followup_first_token_s"], 2),
+    }
+
+
+def _prompt_messages(done: Done) -> list:
+    from app.core.answer import SYSTEM_PROMPT
+    from app.core.llm import Message
+
+    return [Message("system", SYSTEM_PROMPT), done.exchange[0]]
+
+
+def table(result: dict[str, Any]) -> str:
+    m = result["median"]
+    return "\n".join([
+        f"rag-latency: {result['library_docs']} documents, median of {len(result['questions'])} questions "
+        f"({m['prompt_tokens']:.0f} prompt tokens)",
+        f"{'':34}{'raw libraries':>14}{'Sanctum':>10}",
+        f"{'retrieval (s)':34}{m['raw_retrieval_s']:>14.3f}{m['retrieval_s']:>10.3f}",
+        f"{'prompt build (s)':34}{'-':>14}{m['prompt_build_s']:>10.3f}",
+        f"{'first token, all included (s)':34}{m['raw_retrieval_s'] + m['raw_prompt_eval_s']:>14.3f}"
+        f"{m['first_token_s']:>10.3f}   ratio {result['ratio_first_token_vs_raw']:.3f}",
+        f"follow-up first token: {m['followup_first_token_s']:.3f} s with the conversation's cached prefix, "
+        f"{m['followup_cold_first_token_s']:.3f} s cold ({result['followup_speedup']:.2f}x sooner)",
+    ])

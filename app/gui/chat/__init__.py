@@ -1,0 +1,1 @@
+"""chat feature of the desktop app."""

@@ -1,0 +1,1 @@
+"""library feature of the desktop app."""

@@ -1,0 +1,320 @@
+"""The main window: conversations on the left, the chat in the middle, library and sources on the right.
+
+It only lays out the panels and wires them to their controllers; the work happens in the
+controllers (which call the engine's services in the worker lanes).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import __version__
+from app.core.conversations import Citation
+from app.core.engine import Engine
+from app.core.gguf_info import read_gguf_info
+from app.core.library import Document
+from app.gui import theme
+from app.gui.chat.chat_panel import ChatPanel
+from app.gui.chat.controller import ChatController
+from app.gui.chat.conversation_list_panel import ConversationListPanel
+from app.gui.chat.scope_dialog import ScopeDialog
+from app.gui.library.controller import LibraryController
+from app.gui.library.library_panel import LibraryPanel
+from app.gui.offline import offline_state
+from app.gui.settings.settings_dialog import SettingsDialog, describe_model
+from app.gui.tasks import Lanes
+from app.gui.viewer.source_panel import SourcePanel
+
+
+class _DropOverlay(QFrame):
+    """Shown over the window while files are dragged onto it."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("DropOverlay")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        layout = QVBoxLayout(self)
+        label = QLabel("Drop to add to your library", self)
+        label.setFont(theme.scaled_font(self, 1.6, bold=True))
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(label)
+        self.hide()
+
+
+def dropped_paths(urls: list) -> list[Path]:
+    """Local files and folders among dropped URLs (anything else is ignored)."""
+    return [Path(u.toLocalFile()) for u in urls if u.isLocalFile() and u.toLocalFile()]
+
+
+class MainWindow(QMainWindow):
+    """The app's one window.
+
+    Args:
+        engine: The composition root; the window uses its services, never its components.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.setWindowTitle("Sanctum")
+        self.setAcceptDrops(True)
+        self.lanes = Lanes(self)
+        self.ui_state = QSettings(str(engine.paths.root / "window.ini"), QSettings.Format.IniFormat)
+        self.model_ready = False
+
+        self.conversations = ConversationListPanel(self)
+        self.chat = ChatPanel(self)
+        self.library = LibraryPanel(self)
+        self.source = SourcePanel(self)
+        self.side = QTabWidget(self)
+        self.side.setAccessibleName("Library and sources")
+        self.side.addTab(self.library, "&Library")
+        self.side.addTab(self.source, "&Source")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setChildrenCollapsible(False)
+        for w in (self.conversations, self.chat, self.side):
+            self.splitter.addWidget(w)
+        self.splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(self.splitter)
+        self.overlay = _DropOverlay(self)
+
+        self.chats = ChatController(engine, self.lanes, self.chat, self.conversations, self)
+        self.docs = LibraryController(engine, self.lanes, self.library, self)
+        self.chats.sig_citation_clicked.connect(self.open_citation)
+        self.chats.sig_message.connect(self._on_controller_message)
+        self.docs.sig_message.connect(self._on_controller_message)
+        self.docs.sig_documents.connect(self._on_docs_documents)
+        self.chat.sig_scope_clicked.connect(self._on_chat_scope_clicked)
+        self.chat.welcome.add_files.clicked.connect(self.add_files)
+        self.chat.welcome.add_folder.clicked.connect(self.add_folder)
+        self.library.sig_add_files.connect(self.add_files)
+        self.library.sig_add_folder.connect(self.add_folder)
+        self._build_status_bar()
+        self._build_menus()
+        self._restore_geometry()
+        self.documents: list[Document] = []
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        state = offline_state()
+        self.offline_label = QLabel(f"<span style='color:{theme.ok_color()}'>●</span> {html.escape(state.text)}", self)
+        self.offline_label.setAccessibleName("Network status")
+        self.offline_label.setAccessibleDescription(state.detail)
+        self.offline_label.setToolTip(state.detail)
+        self.model_label = QLabel("Chat model: loading…", self)
+        self.model_label.setAccessibleName("Chat model")
+        self.docs_label = QLabel("", self)
+        self.docs_label.setAccessibleName("Library size")
+        # Permanent: temporary messages ("2 added") must never hide the offline indicator.
+        bar.addPermanentWidget(self.offline_label)
+        bar.addPermanentWidget(self.docs_label)
+        bar.addPermanentWidget(self.model_label)
+
+    def _build_menus(self) -> None:
+        def action(menu, text: str, slot, shortcut=None, name: str | None = None) -> QAction:  # noqa: ANN001
+            a = QAction(text, self)
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            return a
+
+        m = self.menuBar().addMenu("&File")
+        action(m, "Add &files…", self.add_files, QKeySequence.StandardKey.Open)
+        action(m, "Add f&older…", self.add_folder, "Ctrl+Shift+O")
+        m.addSeparator()
+        action(m, "&Settings…", self.open_settings, "Ctrl+,")
+        m.addSeparator()
+        action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        m = self.menuBar().addMenu("&Conversation")
+        action(m, "&New conversation", self.chats.new_conversation, QKeySequence.StandardKey.New)
+        action(m, "&Rename…", self.conversations.rename_current)
+        action(m, "&Delete…", self.conversations.delete_current)
+        action(m, "&Choose documents…", self._on_chat_scope_clicked)
+        action(m, "&Stop the answer", self.chats.stop)
+        m = self.menuBar().addMenu("&View")
+        action(m, "&Question box", lambda: self.chat.input.setFocus(), "Ctrl+L")
+        action(m, "&Conversations", lambda: self.conversations.view.setFocus(), "Ctrl+1")
+        action(m, "&Library", lambda: self._show_side(self.library, self.library.view), "Ctrl+2")
+        action(m, "&Source", lambda: self._show_side(self.source, self.source.stack), "Ctrl+3")
+        m = self.menuBar().addMenu("&Help")
+        action(m, "&About Sanctum", self._about)
+
+    def _show_side(self, widget: QWidget, focus: QWidget) -> None:
+        self.side.setCurrentWidget(widget)
+        focus.setFocus()
+
+    def _restore_geometry(self) -> None:
+        geometry = self.ui_state.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1240, 780)
+        sizes = self.ui_state.value("window/splitter")
+        if isinstance(sizes, QByteArray) and not sizes.isEmpty():
+            self.splitter.restoreState(sizes)
+        else:
+            self.splitter.setSizes([230, 620, 390])
+
+    # -- starting ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the library and conversations, and load the chat model, all off the UI thread."""
+        self.docs.refresh()
+        self.chats.load()
+        self.chat.input.setFocus()
+        self.lanes.run(self.lanes.inference, self.engine.chat_model, self._on_model_loaded, self._on_model_failed)
+
+    def _on_model_loaded(self, model: object) -> None:
+        self.model_ready = True
+        info = model.info  # type: ignore[attr-defined]
+        self.model_label.setText(f"Chat model: {info.name} · {info.quantization or 'GGUF'}")
+        self.model_label.setToolTip(describe_model(info))
+
+    def _on_model_failed(self, message: str) -> None:
+        self.model_label.setText(f"<span style='color:{theme.error_color()}'>Chat model not loaded</span>")
+        self.model_label.setToolTip(message)
+        self._on_controller_message(f"The chat model could not be loaded: {message} — choose another in Settings.")
+
+    def _on_docs_documents(self, docs: list[Document]) -> None:
+        self.documents = docs
+        ready = [d for d in docs if d.status == "ready"]
+        self.docs_label.setText(f"{len(ready)} document{'s' if len(ready) != 1 else ''}")
+        self.chat.welcome.set_document_count(len(ready))
+        self.chats.documents = {d.doc_id: d.name for d in docs}
+
+    def _on_controller_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    # -- documents --------------------------------------------------------------------------
+
+    def add_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Add files to your library")
+        self.add_paths([Path(f) for f in files])
+
+    def add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder to your library")
+        if folder:
+            self.add_paths([Path(folder)])
+
+    def add_paths(self, paths: list[Path]) -> None:
+        if paths:
+            self.side.setCurrentWidget(self.library)
+            self.docs.add(paths)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_paths(event.mimeData().urls()):
+            event.acceptProposedAction()
+            self.overlay.setGeometry(self.centralWidget().geometry().adjusted(16, 16, -16, -16))
+            self.overlay.show()
+            self.overlay.raise_()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.overlay.hide()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.overlay.hide()
+        paths = dropped_paths(event.mimeData().urls())
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+    # -- sources ----------------------------------------------------------------------------
+
+    def open_citation(self, citation: Citation) -> None:
+        self.side.setCurrentWidget(self.source)
+        left, centre, side = self.splitter.sizes()
+        wanted = min(max(side, int(self.splitter.width() * 0.45)), left + centre + side - left - 360)
+        if wanted > side:  # a page must be readable: give the viewer about half the window
+            self.splitter.setSizes([left, left + centre + side - left - wanted, wanted])
+        self.source.show_loading(citation)
+        service = self.engine.source_service()
+        self.lanes.run(
+            self.lanes.io,
+            lambda: service.locate(citation.path, text=citation.text, page=citation.page, label=citation.label),
+            lambda loc: self.source.show_location(citation, loc),
+            lambda message: self.source.show_error(citation, message),
+        )
+
+    # -- dialogs ----------------------------------------------------------------------------
+
+    def _on_chat_scope_clicked(self) -> None:
+        ready = [d for d in self.documents if d.status == "ready"]
+        dialog = ScopeDialog(ready, self.chats.scope(), parent=self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.chats.set_scope(dialog.chosen())
+
+    def settings_dialog(self) -> SettingsDialog:
+        """The settings dialog, with the chosen model's header read in the io lane."""
+        from app.core import models
+
+        default = str(models.shipped_models_dir() / models.DEFAULT_CHAT.filename)
+        dialog = SettingsDialog(self.engine.settings, default_model=default, parent=self)
+
+        def read(path: str) -> None:
+            self.lanes.run(self.lanes.io, lambda: describe_model(read_gguf_info(Path(path))),
+                           lambda text: dialog.show_model_info(path, text, ok=True),
+                           lambda message: dialog.show_model_info(path, message, ok=False))
+
+        dialog.sig_model_chosen.connect(read)
+        read(self.engine.settings.chat_model or default)
+        return dialog
+
+    def open_settings(self) -> None:
+        dialog = self.settings_dialog()
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_settings() is not None:
+            self.apply_settings(dialog.result_settings())
+
+    def apply_settings(self, settings) -> None:  # noqa: ANN001
+        """Save new settings; a new chat model is loaded in the answer lane (after any answer)."""
+        self.model_label.setText("Chat model: loading…")
+
+        def work() -> object:
+            self.engine.apply_settings(settings)
+            return self.engine.chat_model()
+
+        self.lanes.run(self.lanes.inference, work, self._on_model_loaded, self._on_model_failed)
+        self._on_controller_message("Settings saved.")
+
+    def _about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.about(self, "About Sanctum",
+                          f"<b>Sanctum {__version__}</b><p>Chat with your private documents on your own computer. "
+                          "Nothing leaves it.</p><p>Your data folder: "
+                          f"{html.escape(str(self.engine.paths.root))}</p>")
+
+    # -- closing ----------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the work in hand, keep everything (the answer so far, the unsent text), then close."""
+        self.ui_state.setValue("window/geometry", self.saveGeometry())
+        self.ui_state.setValue("window/splitter", self.splitter.saveState())
+        self.ui_state.sync()
+        self.chats.close(self.chat.input.toPlainText())
+        self.docs.cancel()
+        self.statusBar().showMessage("Saving and closing…")
+        self.lanes.wait(60_000)
+        event.accept()
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001
+        super().resizeEvent(event)
+        if self.overlay.isVisible():
+            self.overlay.setGeometry(self.centralWidget().geometry().adjusted(16, 16, -16, -16))

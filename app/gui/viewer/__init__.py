@@ -1,0 +1,1 @@
+"""viewer feature of the desktop app."""
