@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_library.add_commands(sub)
 
+    p = sub.add_parser("bench", help="measure Sanctum (retrieval quality, speed)")
+    from app.bench.cli import add_parsers as add_bench_parsers
+
+    add_bench_parsers(p.add_subparsers(dest="bench_command", metavar="BENCHMARK", required=True))
+
     p = sub.add_parser("config", help="show or change settings")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     csub.add_parser("show", help="print the settings")
@@ -110,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "config":
             return _config(args)
+        if args.command == "bench":
+            from app.bench.cli import run as run_bench
+
+            return run_bench(args, passphrase=ask_passphrase)
         from app.core.engine import Engine
 
         with Engine(chat_model=args.model, embedding_model=args.embedding_model, passphrase=ask_passphrase) as engine:

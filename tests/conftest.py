@@ -17,6 +17,9 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The data key needs a keyring or a passphrase; CI machines have no keyring, so the CLI (which
+# reads $SANCTUM_PASSPHRASE) and in-process engines (typed_passphrase) use this one.
+os.environ.setdefault("SANCTUM_PASSPHRASE", "sanctum-test-passphrase")
 
 from app.core.config import Settings  # noqa: E402
 from app.core.embedder import Embedder  # noqa: E402
@@ -25,6 +28,11 @@ from app.core.llm import ChatModel  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def typed_passphrase(prompt: str, new: bool) -> str:
+    """A PassphraseProvider for engines built in tests."""
+    return os.environ["SANCTUM_PASSPHRASE"]
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +76,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def engine(home: Path, embedder: Embedder, chat: ChatModel) -> Iterator[Engine]:
     """An engine on a fresh data dir that shares the session's loaded models."""
-    eng = Engine(home, settings=Settings(), embedder=embedder, chat=chat)
+    eng = Engine(home, settings=Settings(), embedder=embedder, chat=chat, passphrase=typed_passphrase)
     yield eng
     eng.close()
 

@@ -12,6 +12,7 @@ from app.core.embedder import Embedder
 from app.core.engine import Engine
 from app.core.llm import ChatModel, GenerationStats, Message
 from tests import docmaker
+from tests.conftest import typed_passphrase
 
 LONG_FACTS = [f"Protocol {i}: the dressing for wound type {i} is changed every {i % 5 + 1} days, "
               f"using gauze of size {i * 3} centimetres and saline rinse. " * 6 for i in range(30)]
@@ -30,7 +31,7 @@ def test_prompt_fits_a_small_context_window(home: Path, tmp_path: Path, embedder
     small = ChatModel(chat_model_path, context_size=1024, threads=2)
     try:
         settings = Settings(context_size=1024, max_answer_tokens=200, top_k=10, min_relevance=-1.0)
-        eng = Engine(home, settings=settings, embedder=embedder, chat=small)
+        eng = Engine(home, settings=settings, embedder=embedder, chat=small, passphrase=typed_passphrase)
         doc = docmaker.make_text(tmp_path / "wounds.txt", "\n\n".join(LONG_FACTS))
         eng.ingest_service().ingest([doc])
         events = list(eng.ask_service().ask("How often is the dressing for wound type 7 changed?"))

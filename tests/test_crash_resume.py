@@ -23,6 +23,7 @@ from app.core.embedder import Embedder
 from app.core.engine import Engine
 from app.core.library import READY
 from tests import docmaker
+from tests.conftest import typed_passphrase
 
 KILLS = 18
 QUERIES = ["sterile dressing change interval", "night shift staffing ratio", "audit of controlled drugs",
@@ -56,7 +57,7 @@ def _make_corpus(folder: Path, count: int = 30) -> list[Path]:
 
 def _state(home: Path, embedder: Embedder) -> dict[str, object]:
     """Everything a user could observe of a library, through the engine's own interfaces."""
-    with Engine(home, settings=Settings(), embedder=embedder) as engine:
+    with Engine(home, settings=Settings(), embedder=embedder, passphrase=typed_passphrase) as engine:
         engine.ingest_service()  # opening it runs recovery, as every run does
         docs = {
             d.path: (d.status, d.content_hash, d.chunk_count, d.page_count, d.format, d.title, d.library,
@@ -129,7 +130,7 @@ def test_random_sigkills_end_in_the_same_state_as_one_clean_run(
     folder = tmp_path / "docs"
     files = _make_corpus(folder)
     reference_home = tmp_path / "reference"
-    with Engine(reference_home, settings=Settings(), embedder=embedder) as engine:
+    with Engine(reference_home, settings=Settings(), embedder=embedder, passphrase=typed_passphrase) as engine:
         outcomes = engine.ingest_service().ingest([folder])
     assert [o.status for o in outcomes] == ["ingested"] * len(files), [(o.path.name, o.reason) for o in outcomes]
 

@@ -19,7 +19,7 @@ from app.core.embedder import Embedder
 from app.core.engine import Engine
 from app.core.llm import ChatModel
 from tests import docmaker
-from tests.conftest import run_cli
+from tests.conftest import run_cli, typed_passphrase
 
 FILLER = (
     "This section describes general administrative arrangements for the hospital trust, including "
@@ -103,7 +103,7 @@ def library(tmp_path_factory: pytest.TempPathFactory, corpus: Path, embedder: Em
     result = run_cli("ingest", str(corpus), env={"SANCTUM_HOME": str(home)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("ingested ") == len(FACTS), result.stdout
-    eng = Engine(home, settings=Settings(), embedder=embedder, chat=chat)
+    eng = Engine(home, settings=Settings(), embedder=embedder, chat=chat, passphrase=typed_passphrase)
     yield eng
     eng.close()
 

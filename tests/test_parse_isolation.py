@@ -17,7 +17,7 @@ from app.core.embedder import Embedder
 from app.core.engine import Engine
 from app.core.ingest import IngestProgress
 from tests import docmaker
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, typed_passphrase
 
 BIG_PDF = SHARED_DATA / "ingestion" / "unstructured" / "example-docs" / "pdf" / "DA-619p.pdf"
 needs_big_pdf = pytest.mark.skipif(not BIG_PDF.exists(), reason=f"{BIG_PDF} (../shared/data) is not beside the checkout")
@@ -37,7 +37,7 @@ def test_a_file_that_takes_too_long_times_out_and_the_batch_goes_on(
 ) -> None:
     first, big, last = _batch(tmp_path)
     settings = Settings(parse_timeout_s=0.5)  # the 619-page PDF needs several seconds
-    with Engine(home, settings=settings, embedder=embedder) as engine:
+    with Engine(home, settings=settings, embedder=embedder, passphrase=typed_passphrase) as engine:
         outcomes = {o.path.name: o for o in engine.ingest_service().ingest([first, big, last])}
         assert outcomes["b-big.pdf"].status == "failed"
         assert outcomes["b-big.pdf"].reason.startswith("timed out after 0.5 s"), outcomes["b-big.pdf"].reason
@@ -80,7 +80,7 @@ def test_a_worker_that_dies_costs_one_file_and_the_batch_goes_on(
         if p.stage == "reading" and p.current == big.resolve() and not killed:
             threading.Thread(target=kill_worker_soon).start()
 
-    with Engine(home, settings=Settings(parse_timeout_s=120), embedder=embedder) as engine:
+    with Engine(home, settings=Settings(parse_timeout_s=120), embedder=embedder, passphrase=typed_passphrase) as engine:
         outcomes = {o.path.name: o for o in engine.ingest_service().ingest([first, big, last], progress=progress)}
         assert killed, "no parser worker was found to kill"
         assert outcomes["b-big.pdf"].status == "failed"
@@ -95,7 +95,7 @@ def test_malformed_pdf_names_the_problem(home: Path, tmp_path: Path, embedder: E
     broken = tmp_path / "scan.pdf"
     broken.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n garbage without xref")
     good = docmaker.make_text(tmp_path / "ok.txt", "Visiting hours end at 20:00.")
-    with Engine(home, settings=Settings(), embedder=embedder) as engine:
+    with Engine(home, settings=Settings(), embedder=embedder, passphrase=typed_passphrase) as engine:
         outcomes = {o.path.name: o for o in engine.ingest_service().ingest([broken, good])}
     assert outcomes["scan.pdf"].status == "failed"
     assert outcomes["scan.pdf"].reason.startswith("malformed PDF: "), outcomes["scan.pdf"].reason

@@ -9,10 +9,11 @@ from app.core.embedder import Embedder
 from app.core.engine import Engine
 from app.core.store import StoredChunk
 from tests import docmaker
+from tests.conftest import typed_passphrase
 
 
 def _engine(home: Path, embedder: Embedder) -> Engine:
-    return Engine(home, settings=Settings(), embedder=embedder)
+    return Engine(home, settings=Settings(), embedder=embedder, passphrase=typed_passphrase)
 
 
 def test_a_ready_document_missing_chunks_and_stray_chunks_are_repaired(

@@ -18,14 +18,14 @@ from app.core.errors import SanctumError
 from app.core.ingest import IngestService
 from app.core.watch import WatchService
 from tests import docmaker
-from tests.conftest import run_cli
+from tests.conftest import run_cli, typed_passphrase
 
 LATER = 60.0  # seconds: files written "now" are settled by then
 
 
 @pytest.fixture
 def eng(home: Path, embedder: Embedder) -> Iterator[Engine]:
-    engine = Engine(home, settings=Settings(), embedder=embedder)
+    engine = Engine(home, settings=Settings(), embedder=embedder, passphrase=typed_passphrase)
     yield engine
     engine.close()
 

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from app.core.config import Settings
 from app.core.embedder import Embedder
+from app.core.keywords import KeywordIndex
 from app.core.library import READY, Library
 from app.core.llm import ChatModel, GenerationStats, Message
+from app.core.retrieval import Retriever
 from app.core.store import VectorStore
 
 NOTHING_FOUND = (
@@ -51,7 +53,8 @@ class Passage:
         page: 1-based page/slide/sheet, or None.
         label: "Page 3", "Slide 2", "Sheet 'Q1'" or None.
         text: The chunk's text, as stored (an exact slice of the document's text).
-        score: Cosine similarity to the question.
+        score: How well it matches (the ranking score: cosine similarity in dense mode).
+        similarity: Cosine similarity to the question (decides "nothing found").
     """
 
     n: int
@@ -62,6 +65,7 @@ class Passage:
     label: str | None
     text: str
     score: float
+    similarity: float | None = None
 
     def where(self) -> str:
         name = Path(self.path).name
@@ -108,17 +112,22 @@ Event = Sources | Token | Done
 
 
 class SearchService:
-    """Dense retrieval over the library."""
+    """Retrieval over the library: dense, keyword or hybrid (see :mod:`app.core.retrieval`)."""
 
-    def __init__(self, *, embedder: Embedder, store: VectorStore, library: Library) -> None:
+    def __init__(
+        self, *, embedder: Embedder, store: VectorStore, library: Library, keywords: KeywordIndex | None = None,
+        mode: str = "dense",
+    ) -> None:
         self.embedder = embedder
         self.store = store
         self.library = library
+        self.mode = mode if keywords is not None else "dense"
+        self.retriever = Retriever(embedder=embedder, store=store, keywords=keywords)
 
     def search(
         self, query: str, *, k: int, doc_ids: Sequence[str] | None = None, libraries: Sequence[str] | None = None
     ) -> list[Passage]:
-        """The ``k`` passages most similar to ``query``, best first.
+        """The ``k`` passages that best match ``query``, best first.
 
         Args:
             query: What to look for.
@@ -127,18 +136,17 @@ class SearchService:
             libraries: Only documents of these libraries (None: every library).
         """
         doc_ids = restrict_to_libraries(self.library, doc_ids, libraries)
-        vector = self.embedder.embed_query(query)
-        hits = self.store.query(vector, k=k, doc_ids=doc_ids)
+        found = self.retriever.search(query, k=k, mode=self.mode, doc_ids=doc_ids)
         paths: dict[str, str] = {}
         passages = []
-        for i, hit in enumerate(hits, start=1):
+        for i, (hit, similarity) in enumerate(((r.hit, r.similarity) for r in found), start=1):
             if hit.doc_id not in paths:
                 doc = self.library.by_id(hit.doc_id)
                 paths[hit.doc_id] = doc.path if doc else "(removed document)"
             passages.append(
                 Passage(
                     n=i, chunk_id=hit.chunk_id, doc_id=hit.doc_id, path=paths[hit.doc_id], page=hit.page,
-                    label=hit.label, text=hit.text, score=hit.score,
+                    label=hit.label, text=hit.text, score=hit.score, similarity=similarity,
                 )
             )
         return passages
@@ -169,7 +177,7 @@ class AskService:
             yield Done(NO_DOCUMENTS, [], model="", timings={"retrieval": 0.0}, grounded=False)
             return
         candidates = self.search.search(question, k=self.settings.top_k, doc_ids=doc_ids)
-        relevant = [p for p in candidates if p.score >= self.settings.min_relevance]
+        relevant = relevant_passages(candidates, self.settings.min_relevance)
         t_retrieval = time.perf_counter() - t0
         if not relevant:
             yield Sources([])
@@ -236,6 +244,17 @@ class AskService:
             return chosen, build_messages(question, chosen, [])
 
 
+def relevant_passages(passages: Sequence[Passage], min_relevance: float) -> list[Passage]:
+    """The passages to answer from: all of them, or none when even the closest is below the threshold.
+
+    The threshold is a cosine similarity (``Settings.min_relevance``); it decides whether the
+    library covers the question at all. Which passages come, and in what order, is the
+    retriever's business (in hybrid mode a passage can rank high on its exact words alone).
+    """
+    best = max((p.similarity if p.similarity is not None else p.score for p in passages), default=None)
+    return list(passages) if best is not None and best >= min_relevance else []
+
+
 def restrict_to_libraries(
     library: Library, doc_ids: Sequence[str] | None, libraries: Sequence[str] | None
 ) -> list[str] | None:
@@ -251,7 +270,7 @@ def restrict_to_libraries(
 
 def _renumber(p: Passage, n: int, text: str | None = None) -> Passage:
     return Passage(n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, path=p.path, page=p.page, label=p.label,
-                   text=p.text if text is None else text, score=p.score)
+                   text=p.text if text is None else text, score=p.score, similarity=p.similarity)
 
 
 def build_messages(question: str, passages: Sequence[Passage], history: Sequence[Message]) -> list[Message]:

@@ -19,6 +19,7 @@ from app.core.errors import ConfigError
 
 HOME_ENV = "SANCTUM_HOME"
 SETTINGS_VERSION = 1
+RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 
 
 def data_dir(environ: dict[str, str] | None = None) -> Path:
@@ -58,6 +59,8 @@ class Settings:
         chunk_overlap: Word-pieces shared by neighbouring chunks.
         min_relevance: Below this cosine similarity a passage is not considered relevant.
         parse_timeout_s: Per-file limit for reading a document.
+        retrieval_mode: "hybrid" (meaning and keywords), "dense" (meaning only) or "keyword".
+        contextual_header: Embed each chunk with its document's title in front (re-index to apply).
     """
 
     chat_model: str | None = None
@@ -71,6 +74,8 @@ class Settings:
     chunk_overlap: int = 40
     min_relevance: float = 0.25
     parse_timeout_s: float = 120.0
+    retrieval_mode: str = "hybrid"
+    contextual_header: bool = True
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -109,6 +114,7 @@ class Settings:
             (0 <= self.chunk_overlap < self.chunk_tokens // 2, "chunk_overlap must be below half of chunk_tokens"),
             (-1.0 <= self.min_relevance <= 1.0, "min_relevance must be between -1 and 1"),
             (self.parse_timeout_s > 0, "parse_timeout_s must be positive"),
+            (self.retrieval_mode in RETRIEVAL_MODES, f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}"),
         ]
         for ok, message in checks:
             if not ok:

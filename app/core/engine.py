@@ -19,8 +19,10 @@ from app.core.crypto import Cipher
 from app.core.embedder import Embedder
 from app.core.ingest import IngestService
 from app.core.keys import KeyManager, PassphraseProvider
+from app.core.keywords import KeywordIndex
 from app.core.library import Library
 from app.core.llm import ChatModel
+from app.core.retrieval import open_keywords
 from app.core.sources import SourceService
 from app.core.store import VectorStore
 from app.core.watch import WatchService
@@ -35,6 +37,7 @@ class Paths:
     library: Path = field(init=False)
     store: Path = field(init=False)
     models: Path = field(init=False)
+    keywords: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.settings = self.root / "settings.json"
@@ -42,6 +45,7 @@ class Paths:
         self.store = self.root / "store"
         self.models = self.root / "models"
         self.conversations = self.root / "conversations.sqlite3"
+        self.keywords = self.root / "keywords.bin"
 
 
 class Engine:
@@ -82,6 +86,7 @@ class Engine:
         self._passphrase = passphrase
         self._cipher: Cipher | None = None
         self._conversations: ConversationStore | None = None
+        self._keywords: KeywordIndex | None = None
 
     # -- components -------------------------------------------------------------------------
 
@@ -132,6 +137,15 @@ class Engine:
                 )
             return self._store
 
+    @property
+    def keywords(self) -> KeywordIndex:
+        """The keyword index beside the store (encrypted on disk), checked against the library."""
+        with self._lock:
+            if self._keywords is None:
+                self._keywords = open_keywords(self.paths.keywords, self.cipher, library=self.library,
+                                               store=self.store)
+            return self._keywords
+
     def chat_model(self) -> ChatModel:
         """The chat model, loaded on first use and kept."""
         with self._lock:
@@ -145,10 +159,13 @@ class Engine:
 
     def ingest_service(self, *, reindex: bool = False) -> IngestService:
         store = self.open_store(reindex=reindex)
-        return IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings)
+        return IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings,
+                             keywords=self.keywords)
 
     def search_service(self) -> SearchService:
-        return SearchService(embedder=self.embedder, store=self.store, library=self.library)
+        mode = self.settings.retrieval_mode
+        return SearchService(embedder=self.embedder, store=self.store, library=self.library,
+                             keywords=None if mode == "dense" else self.keywords, mode=mode)
 
     def ask_service(self) -> AskService:
         return AskService(search=self.search_service(), model_provider=self.chat_model, settings=self.settings)

@@ -16,16 +16,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.chunker import chunk_text
+import numpy as np
+
+from app.core.chunker import Chunk, chunk_text
 from app.core.config import Settings
 from app.core.embedder import Embedder
 from app.core.errors import Cancelled, ParseError, PasswordRequired, SanctumError
+from app.core.keywords import KeywordIndex
 from app.core.library import READY, Library
 from app.core.parse_pool import ParserPool
 from app.core.parsers import is_supported, refusal_reason
-from app.core.parsers.base import NESTED_SEPARATOR, ParsedDocument
+from app.core.parsers.base import NESTED_SEPARATOR, ParsedDocument, Section
 from app.core.recovery import damaged_documents
 from app.core.store import StoredChunk, VectorStore
+from app.core.textitems import HEADER_TOKENS, context_header, with_header
 
 INGESTED, UNCHANGED, FAILED, SKIPPED = "ingested", "unchanged", "failed", "skipped"
 _LOOKAHEAD = 2  # files parsed ahead of the one being embedded (bounds memory)
@@ -83,13 +87,18 @@ class IngestService:
         store: The vector store.
         embedder: Gives chunk sizes (tokenizer) and vectors.
         settings: Chunk size/overlap and the per-file time limit.
+        keywords: The keyword index kept beside the store (None: dense search only).
     """
 
-    def __init__(self, *, library: Library, store: VectorStore, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self, *, library: Library, store: VectorStore, embedder: Embedder, settings: Settings,
+        keywords: KeywordIndex | None = None,
+    ) -> None:
         self.library = library
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.keywords = keywords
         self.embedder_id = store.embedder_id
         self.recover()
 
@@ -103,6 +112,8 @@ class IngestService:
         cleaned = []
         for doc_id, path in damaged_documents(self.library, self.store):
             self.store.delete_document(doc_id)
+            if self.keywords is not None:
+                self.keywords.remove_document(doc_id)
             self.library.delete(doc_id)
             if path is not None:
                 cleaned.append(path)
@@ -238,6 +249,8 @@ class IngestService:
                     progress(IngestProgress(done, total, None, "done"))
         finally:
             pool.close()
+            if self.keywords is not None:
+                self.keywords.save()
         return outcomes
 
     @staticmethod
@@ -298,22 +311,40 @@ class IngestService:
     ) -> FileOutcome:
         if progress:
             progress(IngestProgress(done, total, path, "chunking"))
+        pieces = self.chunk(parsed)
+        if not pieces:
+            raise ParseError("no text found in this file")
+        if progress:
+            progress(IngestProgress(done, total, path, "embedding"))
+        header = context_header(parsed.title, path)  # embedded in front of each chunk, and a keyword field
+        embedded = header if self.settings.contextual_header else None
+        vectors = self.embedder.embed([with_header(embedded, p.text) for _, _, p in pieces], cancelled=cancelled)
+        if progress:
+            progress(IngestProgress(done, total, path, "storing"))
+        chunks = self.write(path, parsed, pieces, vectors, content_hash=digest, size=st.st_size,
+                            mtime_ns=st.st_mtime_ns, header=header, library=library)
+        return FileOutcome(
+            path, INGESTED, chunks=len(chunks), pages=parsed.page_count, seconds=time.perf_counter() - started
+        )
+
+    def chunk(self, parsed: ParsedDocument) -> list[tuple[int, Section, Chunk]]:
+        """Cut each section into chunks that fit the embedder (never across a page)."""
         tokenizer = self.embedder.tokenizer
-        size = min(self.settings.chunk_tokens, self.embedder.content_tokens)
+        size = min(self.settings.chunk_tokens, self.embedder.content_tokens - HEADER_TOKENS)
         overlap = min(self.settings.chunk_overlap, size // 4)
         pieces = []
         for s_index, section in enumerate(parsed.sections):
             for piece in chunk_text(section.text, tokenizer, size=size, overlap=overlap):
                 pieces.append((s_index, section, piece))
-        if not pieces:
-            raise ParseError("no text found in this file")
-        if progress:
-            progress(IngestProgress(done, total, path, "embedding"))
-        vectors = self.embedder.embed([p.text for _, _, p in pieces], cancelled=cancelled)
-        if progress:
-            progress(IngestProgress(done, total, path, "storing"))
+        return pieces
+
+    def write(
+        self, path: Path, parsed: ParsedDocument, pieces: list[tuple[int, Section, Chunk]], vectors: np.ndarray,
+        *, content_hash: str, size: int, mtime_ns: int, header: str | None, library: str | None = None,
+    ) -> list[StoredChunk]:
+        """Replace a document's chunks in the library, the store and the keyword index."""
         doc_id = self.library.mark_indexing(
-            path, content_hash=digest, size=st.st_size, mtime_ns=st.st_mtime_ns, embedder=self.embedder_id,
+            path, content_hash=content_hash, size=size, mtime_ns=mtime_ns, embedder=self.embedder_id,
             library=library,
         )
         chunks: list[StoredChunk] = []
@@ -333,12 +364,13 @@ class IngestService:
             )
         self.store.delete_document(doc_id)
         self.store.add(chunks, vectors)
+        if self.keywords is not None:
+            self.keywords.replace_document(doc_id, [(c.chunk_id, c.text) for c in chunks], header=header,
+                                           version=content_hash)
         self.library.mark_ready(
             doc_id, format=parsed.format, title=parsed.title, page_count=parsed.page_count, chunk_count=len(chunks)
         )
-        return FileOutcome(
-            path, INGESTED, chunks=len(chunks), pages=parsed.page_count, seconds=time.perf_counter() - started
-        )
+        return chunks
 
     def _store_children(
         self,
@@ -394,6 +426,8 @@ class IngestService:
         doc = self.library.get(path)
         if doc is not None:
             self.store.delete_document(doc.doc_id)
+            if self.keywords is not None:
+                self.keywords.remove_document(doc.doc_id)
             self.library.delete(doc.doc_id)
 
     def remove(self, path: Path) -> bool:
@@ -406,6 +440,9 @@ class IngestService:
         self._drop_children(path)
         self.library.begin_change(doc.doc_id)  # a kill from here on is finished by recover()
         self.store.delete_document(doc.doc_id)
+        if self.keywords is not None:
+            self.keywords.remove_document(doc.doc_id)
+            self.keywords.save()
         self.library.delete(doc.doc_id)
         return True
 
@@ -415,3 +452,5 @@ class IngestService:
         if doc is not None and doc.chunk_count:
             self.library.begin_change(doc.doc_id)
             self.store.delete_document(doc.doc_id)
+            if self.keywords is not None:
+                self.keywords.remove_document(doc.doc_id)

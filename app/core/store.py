@@ -132,6 +132,25 @@ class VectorStore:
         pairs = sorted(zip(got["metadatas"] or [], got["documents"] or [], strict=True), key=lambda p: int(p[0]["seq"]))
         return [text or "" for _, text in pairs]
 
+    def texts(self, doc_id: str) -> list[tuple[str, str]]:
+        """``(chunk_id, text)`` of one document's chunks, in document order."""
+        res = self._collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        rows = sorted(zip(res["ids"], res["documents"], res["metadatas"], strict=True),
+                      key=lambda r: int(r[2].get("seq", 0)))
+        return [(cid, text or "") for cid, text, _ in rows]
+
+    def fetch(self, chunk_ids: Sequence[str]) -> list[tuple[Hit, np.ndarray]]:
+        """Chunks by id with their vectors (score 0), in the order asked; unknown ids are left out."""
+        if not chunk_ids:
+            return []
+        res = self._collection.get(ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"])
+        found = {
+            cid: (_hit(cid, text, meta, 0.0), np.asarray(vec, dtype=np.float32))
+            for cid, text, meta, vec in zip(res["ids"], res["documents"], res["metadatas"], res["embeddings"],
+                                            strict=True)
+        }
+        return [found[c] for c in chunk_ids if c in found]
+
     def query(self, vector: np.ndarray, *, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
         """The ``k`` chunks nearest to ``vector``, optionally only from some documents."""
         total = self.count()
@@ -164,6 +183,18 @@ class VectorStore:
                 )
             )
         return hits
+
+
+def _hit(cid: str, text: str | None, meta: Any, score: float) -> Hit:
+    return Hit(
+        chunk_id=cid,
+        doc_id=str(meta["doc_id"]),
+        text=text or "",
+        page=_opt_int(meta.get("page")),
+        label=_opt_str(meta.get("label")),
+        seq=int(meta.get("seq", 0)),
+        score=score,
+    )
 
 
 def _metadata(c: StoredChunk) -> dict[str, Any]:

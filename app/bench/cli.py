@@ -1,0 +1,79 @@
+"""The ``sanctum bench`` command group: each benchmark adds its own sub-command here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.core.keys import PassphraseProvider
+
+
+def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register the benchmarks under ``sanctum bench``."""
+    p = bench.add_parser("retrieval", help="retrieval quality on a BEIR dataset (nDCG@10, recall, MRR, latency)")
+    p.add_argument("--beir", type=Path, required=True, metavar="DIR",
+                   help="a BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv")
+    p.add_argument("--split", default="test", help="which qrels file to evaluate (default: test)")
+    p.add_argument("--mode", choices=["dense", "keyword", "rrf", "hybrid", "all"], default="all",
+                   help="retrieval mode (default: all, side by side; rrf is the plain-fusion baseline)")
+    p.add_argument("--home", type=Path, metavar="DIR",
+                   help="keep the benchmark's library here and reuse it on the next run (default: a temporary one)")
+    p.add_argument("--no-header", action="store_true",
+                   help="embed chunks without their document's title in front (a fresh --home is needed)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+
+    p = bench.add_parser("keyword-index", help="build/save/load/query times of the keyword index at scale")
+    p.add_argument("--chunks", type=int, default=100_000, help="chunks in the synthetic library (default 100000)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+
+
+def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> int:
+    """Run the benchmark named by ``args.bench_command``; returns the exit code."""
+    if args.bench_command == "retrieval":
+        return _retrieval(args, passphrase)
+    if args.bench_command == "keyword-index":
+        from app.bench import keyword_index
+
+        figures = keyword_index.run(chunks=args.chunks)
+        print(keyword_index.table(figures))
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        return 0
+    raise AssertionError(args.bench_command)
+
+
+def _retrieval(args: argparse.Namespace, passphrase: PassphraseProvider | None) -> int:
+    from app.bench.beir import load_beir
+    from app.bench.retrieval import RRF, evaluate, ingest_corpus, report, table
+    from app.core.config import Settings
+    from app.core.engine import Engine
+
+    beir = load_beir(args.beir, args.split)
+    modes = ["dense", "keyword", RRF, "hybrid"] if args.mode == "all" else [args.mode]
+    temporary = args.home is None
+    home = Path(tempfile.mkdtemp(prefix="sanctum-bench-")) if temporary else args.home.expanduser()
+    try:
+        settings = Settings(contextual_header=not args.no_header)
+        with Engine(home, settings=settings, embedding_model=args.embedding_model, passphrase=passphrase) as engine:
+            started = time.perf_counter()
+            doc_keys = ingest_corpus(engine, beir)
+            ingest_s = time.perf_counter() - started
+            print(f"{beir.name} ({beir.split}): {len(beir.queries)} queries, {len(doc_keys)} documents, "
+                  f"{engine.store.count()} chunks; library ready in {ingest_s:.1f} s", file=sys.stderr)
+            retriever_params = engine.search_service().retriever.params
+            results = evaluate(engine, beir, doc_keys, modes=modes, params=retriever_params)
+            print(table(results))
+            if args.json:
+                args.json.write_text(json.dumps(report(engine, beir, results, retriever_params, ingest_s),
+                                                indent=2) + "\n", encoding="utf-8")
+    finally:
+        if temporary:
+            shutil.rmtree(home, ignore_errors=True)
+    return 0
