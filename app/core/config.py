@@ -58,6 +58,8 @@ class Settings:
         chunk_overlap: Word-pieces shared by neighbouring chunks.
         min_relevance: Below this cosine similarity a passage is not considered relevant.
         parse_timeout_s: Per-file limit for reading a document.
+        audit_full_questions: Write questions to the audit log in full (encrypted) instead of a
+            keyed hash of them.
     """
 
     chat_model: str | None = None
@@ -71,6 +73,7 @@ class Settings:
     chunk_overlap: int = 40
     min_relevance: float = 0.25
     parse_timeout_s: float = 120.0
+    audit_full_questions: bool = False
 
     @classmethod
     def load(cls, path: Path) -> Settings:

@@ -12,9 +12,10 @@ import hashlib
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.chunker import chunk_text
 from app.core.config import Settings
@@ -25,6 +26,9 @@ from app.core.parse_pool import ParserPool
 from app.core.parsers import SUPPORTED_SUFFIXES, refusal_reason
 from app.core.parsers.base import ParsedDocument
 from app.core.store import StoredChunk, VectorStore
+
+if TYPE_CHECKING:
+    from app.core.audit import AuditLog
 
 INGESTED, UNCHANGED, FAILED, SKIPPED = "ingested", "unchanged", "failed", "skipped"
 _LOOKAHEAD = 2  # files parsed ahead of the one being embedded (bounds memory)
@@ -81,13 +85,18 @@ class IngestService:
         store: The vector store.
         embedder: Gives chunk sizes (tokenizer) and vectors.
         settings: Chunk size/overlap and the per-file time limit.
+        audit: Records documents added and removed.
+        removal_hooks: Called with a doc_id when a document's content is forgotten (other indexes).
     """
 
-    def __init__(self, *, library: Library, store: VectorStore, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, *, library: Library, store: VectorStore, embedder: Embedder, settings: Settings,
+                 audit: AuditLog | None = None, removal_hooks: Sequence[Callable[[str], None]] = ()) -> None:
         self.library = library
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.audit = audit
+        self.removal_hooks = removal_hooks
         self.embedder_id = store.embedder_id
         self.recover()
 
@@ -95,8 +104,7 @@ class IngestService:
         """Remove half-written chunks of documents whose indexing was interrupted."""
         cleaned = []
         for doc in self.library.interrupted():
-            self.store.delete_document(doc.doc_id)
-            self.library.delete(doc.doc_id)
+            self._forget(doc.doc_id)
             cleaned.append(Path(doc.path))
         return cleaned
 
@@ -284,6 +292,11 @@ class IngestService:
         self.library.mark_ready(
             doc_id, format=parsed.format, title=parsed.title, page_count=parsed.page_count, chunk_count=len(chunks)
         )
+        if self.audit:
+            from app.core.audit import DOCUMENT_ADDED
+
+            self.audit.record(DOCUMENT_ADDED, doc_id=doc_id, path=str(path), format=parsed.format,
+                              chunks=len(chunks), sha256=digest)
         return FileOutcome(
             path, INGESTED, chunks=len(chunks), pages=parsed.page_count, seconds=time.perf_counter() - started
         )
@@ -293,6 +306,16 @@ class IngestService:
         doc = self.library.get(Path(path).expanduser().resolve())
         if doc is None:
             return False
-        self.store.delete_document(doc.doc_id)
-        self.library.delete(doc.doc_id)
+        self._forget(doc.doc_id)
+        if self.audit:
+            from app.core.audit import DOCUMENT_REMOVED
+
+            self.audit.record(DOCUMENT_REMOVED, doc_id=doc.doc_id, path=doc.path)
         return True
+
+    def _forget(self, doc_id: str) -> None:
+        """Drop a document's chunks, vectors, other index entries and its key (see Library.delete)."""
+        self.store.delete_document(doc_id)
+        for hook in self.removal_hooks:
+            hook(doc_id)
+        self.library.delete(doc_id)

@@ -3,17 +3,23 @@
 Chroma is opened with telemetry off and is always handed our own embeddings (without them it
 would try to download an ONNX model). Vectors are unit length and the collection uses cosine
 space, so ``score = 1 - distance`` is the cosine similarity.
+
+Chunk text and labels are encrypted (AES-256-GCM, the chunk id as associated data) with the key
+of the document they belong to (see :meth:`app.core.library.Library.doc_cipher`); the vectors stay
+plaintext because Chroma must compute distances on them. Chroma keeps copies of deleted records in
+its SQLite file; they are ciphertext whose key is destroyed when the document is removed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from app.core.crypto import Cipher
 from app.core.errors import ConfigError
 
 COLLECTION = "chunks"
@@ -55,13 +61,17 @@ class VectorStore:
         embedder_id: Identifies the embedding model; a library indexed with another model cannot
             be searched with this one, and the store says so instead of returning nonsense.
         drop_foreign: Drop an index built by another embedding model instead of refusing it.
+        key_for: A document id's cipher, or None when the document (and its key) is gone.
     """
 
-    def __init__(self, folder: Path, *, embedder_id: str, drop_foreign: bool = False) -> None:
+    def __init__(
+        self, folder: Path, *, embedder_id: str, key_for: Callable[[str], Cipher | None], drop_foreign: bool = False
+    ) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         folder.mkdir(parents=True, exist_ok=True)
+        self._key_for = key_for
         self._client = chromadb.PersistentClient(
             path=str(folder),
             settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
@@ -105,9 +115,21 @@ class VectorStore:
             self._collection.upsert(
                 ids=[c.chunk_id for c in part],
                 embeddings=vectors[start : start + len(part)],
-                documents=[c.text for c in part],
-                metadatas=[_metadata(c) for c in part],
+                documents=[self._cipher(c.doc_id).encrypt_text(c.text, aad=c.chunk_id.encode()) for c in part],
+                metadatas=[self._metadata(c) for c in part],
             )
+
+    def _cipher(self, doc_id: str) -> Cipher:
+        cipher = self._key_for(doc_id)
+        if cipher is None:
+            raise ValueError(f"document {doc_id} has no key: mark it as indexing before storing its chunks")
+        return cipher
+
+    def _metadata(self, c: StoredChunk) -> dict[str, Any]:
+        meta = _metadata(c)
+        if c.label:  # a sheet or section name can be private too
+            meta["label"] = self._cipher(c.doc_id).encrypt_text(c.label, aad=f"{c.chunk_id}#label".encode())
+        return meta
 
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk of one document."""
@@ -136,13 +158,17 @@ class VectorStore:
         for cid, text, meta, dist in zip(
             res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
         ):
+            cipher = self._key_for(str(meta["doc_id"]))
+            if cipher is None:  # removed (or failed) while this query ran: its text is gone
+                continue
+            label = meta.get("label")
             hits.append(
                 Hit(
                     chunk_id=cid,
                     doc_id=str(meta["doc_id"]),
-                    text=text or "",
+                    text=cipher.decrypt_text(text, aad=cid.encode()) if text else "",
                     page=_opt_int(meta.get("page")),
-                    label=_opt_str(meta.get("label")),
+                    label=cipher.decrypt_text(str(label), aad=f"{cid}#label".encode()) if label else None,
                     seq=int(meta.get("seq", 0)),
                     score=1.0 - float(dist),
                 )
@@ -160,8 +186,6 @@ def _metadata(c: StoredChunk) -> dict[str, Any]:
     }
     if c.page is not None:
         meta["page"] = c.page
-    if c.label:
-        meta["label"] = c.label
     return meta
 
 
@@ -169,5 +193,3 @@ def _opt_int(value: Any) -> int | None:
     return int(value) if value is not None else None
 
 
-def _opt_str(value: Any) -> str | None:
-    return str(value) if value is not None else None
