@@ -91,7 +91,9 @@ def test_a_removed_document_is_forgotten(engine: Engine, home: Path, tmp_path: P
     service.ingest([gone, kept])
     gone_id = engine.library.get(gone.resolve()).doc_id
     chunk_id = engine.store.chunk_ids(gone_id)[0]
-    sealed_text = engine.store._collection.get(ids=[chunk_id], include=["documents"])["documents"][0]
+    from app.core.store import TEXT_KEY
+
+    sealed_text = engine.store._collection.get(ids=[chunk_id], include=["metadatas"])["metadatas"][0][TEXT_KEY]
     with sqlite3.connect(home / "library.sqlite3") as db:
         wrapped_key = bytes(db.execute("SELECT doc_key FROM documents WHERE doc_id=?", (gone_id,)).fetchone()[0])
     assert gone_canary not in sealed_text

@@ -4,7 +4,8 @@ Chroma is opened with telemetry off and is always handed our own embeddings (wit
 would try to download an ONNX model). Vectors are unit length and the collection uses cosine
 space, so ``score = 1 - distance`` is the cosine similarity.
 
-Chunk text and labels are encrypted (AES-256-GCM, the chunk id as associated data) with the key
+Chunk text and labels are encrypted (AES-256-GCM, the chunk id as associated data, kept in the
+metadata) with the key
 of the document they belong to (see :meth:`app.core.library.Library.doc_cipher`); the vectors stay
 plaintext because Chroma must compute distances on them. Chroma keeps copies of deleted records in
 its SQLite file; they are ciphertext whose key is destroyed when the document is removed.
@@ -23,6 +24,7 @@ from app.core.crypto import Cipher
 from app.core.errors import ConfigError
 
 COLLECTION = "chunks"
+TEXT_KEY = "sealed_text"
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,6 @@ class VectorStore:
             self._collection.upsert(
                 ids=[c.chunk_id for c in part],
                 embeddings=vectors[start : start + len(part)],
-                documents=[self._cipher(c.doc_id).encrypt_text(c.text, aad=c.chunk_id.encode()) for c in part],
                 metadatas=[self._metadata(c) for c in part],
             )
 
@@ -127,6 +128,9 @@ class VectorStore:
 
     def _metadata(self, c: StoredChunk) -> dict[str, Any]:
         meta = _metadata(c)
+        # The sealed text goes in the metadata, not in Chroma's `documents`: Chroma builds a
+        # full-text index of documents, useless on ciphertext and 3x slower to write.
+        meta[TEXT_KEY] = self._cipher(c.doc_id).encrypt_text(c.text, aad=c.chunk_id.encode())
         if c.label:  # a sheet or section name can be private too
             meta["label"] = self._cipher(c.doc_id).encrypt_text(c.label, aad=f"{c.chunk_id}#label".encode())
         return meta
@@ -152,21 +156,19 @@ class VectorStore:
             query_embeddings=[vector],
             n_results=min(k, total),
             where=where,
-            include=["documents", "metadatas", "distances"],
+            include=["metadatas", "distances"],
         )
         hits = []
-        for cid, text, meta, dist in zip(
-            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
-        ):
+        for cid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0], strict=True):
             cipher = self._key_for(str(meta["doc_id"]))
             if cipher is None:  # removed (or failed) while this query ran: its text is gone
                 continue
-            label = meta.get("label")
+            label, text = meta.get("label"), meta.get(TEXT_KEY)
             hits.append(
                 Hit(
                     chunk_id=cid,
                     doc_id=str(meta["doc_id"]),
-                    text=cipher.decrypt_text(text, aad=cid.encode()) if text else "",
+                    text=cipher.decrypt_text(str(text), aad=cid.encode()) if text else "",
                     page=_opt_int(meta.get("page")),
                     label=cipher.decrypt_text(str(label), aad=f"{cid}#label".encode()) if label else None,
                     seq=int(meta.get("seq", 0)),
