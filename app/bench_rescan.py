@@ -56,13 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
 
+    from app.core.crypto import Cipher
     from app.core.library import Library
     from app.core.watch import WatchService
 
     with tempfile.TemporaryDirectory(prefix="sanctum-bench-rescan-") as tmp:
         folder = Path(tmp) / "docs"
         made = _populate(folder, args.files, args.per_dir)
-        library = Library(Path(tmp) / "library.sqlite3")
+        library = Library(Path(tmp) / "library.sqlite3", cipher=Cipher(os.urandom(32)))
         t0 = time.perf_counter()
         for path in made:
             st = path.stat()

@@ -91,6 +91,26 @@ def build_parser() -> argparse.ArgumentParser:
     cset = csub.add_parser("set", help="change one setting")
     cset.add_argument("key")
     cset.add_argument("value")
+
+    p = sub.add_parser("audit", help="check or export the audit log")
+    asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    asub.add_parser("verify", help="check that no record was altered, removed or cut off")
+    aexp = asub.add_parser("export", help="write a readable copy of the audit log")
+    aexp.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE (default: print it)")
+
+    p = sub.add_parser("export", help="export a saved conversation to Markdown or PDF")
+    p.add_argument("conversation", metavar="CONVERSATION",
+                   help="a saved conversation's title or id (see `sanctum conversations`), or a JSON file")
+    p.add_argument("--output", "-o", type=Path, required=True, metavar="FILE.md|FILE.pdf")
+    p.add_argument("--format", choices=["md", "pdf"], help="default: from the output file's suffix")
+    p.add_argument("--redact", action="store_true",
+                   help="replace e-mail addresses, phone, card, IBAN, SSN and NHS numbers and dates of birth")
+
+    p = sub.add_parser("conversations", help="list the saved conversations")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("wipe", help="delete all Sanctum data and its key (cannot be undone)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
     return parser
 
 
@@ -102,6 +122,9 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _offline_environment()
+    from app.core import netguard
+
+    netguard.install()  # from here on, no connection leaves this process (see app/core/netguard.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command in (None, "gui"):
@@ -113,8 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.core.errors import SanctumError
 
     try:
-        if args.command == "config":
-            return _config(args)
+        if args.command == "config" and args.config_command == "show":
+            return _config_show()
+        if args.command == "wipe":
+            return _wipe(args)
         if args.command == "bench":
             from app.bench.cli import run as run_bench
 
@@ -124,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Engine(chat_model=args.model, embedding_model=args.embedding_model, passphrase=ask_passphrase) as engine:
             handler = {
                 "ingest": _ingest, "docs": _docs, "remove": _remove, "search": _search, "ask": _ask,
-                "models": _models, **cli_library.HANDLERS,
+                "models": _models, "config": _config_set, "audit": _audit, "export": _export,
+                "conversations": _conversations,
+                **cli_library.HANDLERS,
             }[args.command]
             return handler(engine, args)
     except SanctumError as exc:
@@ -329,19 +356,25 @@ def _models(engine: Engine, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _config(args: argparse.Namespace) -> int:
+def _config_show() -> int:
     import dataclasses
 
     from app.core.config import Settings, data_dir
-    from app.core.errors import ConfigError
 
     path = data_dir() / "settings.json"
     settings = Settings.load(path)
-    if args.config_command == "show":
-        for f in dataclasses.fields(settings):
-            print(f"{f.name} = {getattr(settings, f.name)!r}")
-        print(f"# stored in {path}")
-        return EXIT_OK
+    for f in dataclasses.fields(settings):
+        print(f"{f.name} = {getattr(settings, f.name)!r}")
+    print(f"# stored in {path}")
+    return EXIT_OK
+
+
+def _config_set(engine: Engine, args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from app.core.errors import ConfigError
+
+    settings = engine.settings
     fields = {f.name: f for f in dataclasses.fields(settings)}
     if args.key not in fields:
         raise ConfigError(f"unknown setting '{args.key}'; known: {', '.join(fields)}")
@@ -357,9 +390,108 @@ def _config(args: argparse.Namespace) -> int:
         value = _number(args.key, args.value, float)
     elif args.key in ("chat_model", "embedding_model"):
         value = str(Path(args.value).expanduser().resolve())
-    setattr(settings, args.key, value)
-    settings.save(path)
+    engine.update_settings(**{args.key: value})  # validated, recorded in the audit log, saved
     print(f"{args.key} = {value!r}")
+    return EXIT_OK
+
+
+# -- privacy: audit / export / wipe -------------------------------------------------------------
+
+
+def _audit(engine: Engine, args: argparse.Namespace) -> int:
+    log = engine.audit
+    if args.audit_command == "verify":
+        check = log.verify()
+        if check.ok:
+            print(f"audit log intact: {check.records} records, chain and signatures check out")
+            return EXIT_OK
+        print(f"sanctum: audit log BROKEN at record {check.first_broken}: {check.problem}", file=sys.stderr)
+        return EXIT_FAILED
+    from app.core.audit import AUDIT_EXPORTED
+
+    if args.output:
+        import io
+
+        buffer = io.StringIO()
+        check = log.export(buffer)
+        from app.core.config import atomic_write_text
+
+        atomic_write_text(args.output.expanduser(), buffer.getvalue())
+        print(f"wrote {check.records} records to {args.output}", file=sys.stderr)
+    else:
+        check = log.export(sys.stdout)
+    log.record(AUDIT_EXPORTED, output=str(args.output) if args.output else "stdout", records=check.records)
+    if not check.ok:
+        print(f"sanctum: audit log BROKEN at record {check.first_broken}: {check.problem}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _export(engine: Engine, args: argparse.Namespace) -> int:
+    from app.core.export import from_saved, load_conversation
+
+    if args.conversation.lower().endswith(".json") and Path(args.conversation).expanduser().is_file():
+        conversation = load_conversation(Path(args.conversation).expanduser())
+    else:
+        saved = _find_conversation(engine, args.conversation)
+        store = engine.conversations()
+        conversation = from_saved(saved.title, saved.created_at, store.messages(saved.conv_id))
+    result = engine.export_conversation(conversation, args.output, fmt=args.format, redact=args.redact)
+    note = ""
+    if args.redact:
+        total = sum(result.redacted.values())
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(result.redacted.items()))
+        note = f" ({total} redacted: {kinds})" if total else " (nothing to redact)"
+    print(f"exported {len(conversation.turns)} messages to {result.path}{note}")
+    return EXIT_OK
+
+
+def _find_conversation(engine: Engine, wanted: str) -> Any:
+    from app.core.errors import SanctumError
+
+    saved = engine.conversations().list()
+    exact = [c for c in saved if wanted in (c.conv_id, c.title)]
+    loose = exact or [c for c in saved if c.title.casefold() == wanted.casefold()]
+    if len(loose) == 1:
+        return loose[0]
+    if not loose:
+        raise SanctumError(f"no saved conversation is called '{wanted}'; list them with `sanctum conversations`")
+    raise SanctumError(f"{len(loose)} conversations are called '{wanted}'; give its id (see `sanctum conversations`)")
+
+
+def _conversations(engine: Engine, args: argparse.Namespace) -> int:
+    import datetime
+
+    saved = engine.conversations().list()
+    if args.json:
+        print(json.dumps([{"id": c.conv_id, "title": c.title, "updated_at": c.updated_at} for c in saved], indent=2))
+        return EXIT_OK
+    for c in saved:
+        when = datetime.datetime.fromtimestamp(c.updated_at).strftime("%Y-%m-%d %H:%M")
+        print(f"{c.conv_id}  {when}  {c.title}")
+    if not saved:
+        print("no saved conversations yet (the desktop app saves them)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _wipe(args: argparse.Namespace) -> int:
+    from app.core.config import data_dir
+    from app.core.wipe import wipe_data
+
+    root = data_dir()
+    if not args.yes:
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            print("sanctum: wipe deletes every document, conversation, the audit log and the key, and cannot be "
+                  "undone; run it in a terminal to confirm, or add --yes", file=sys.stderr)
+            return EXIT_USAGE
+        sys.stderr.write(f"This deletes ALL Sanctum data in {root}, its encryption key included. "
+                         "It cannot be undone.\nType 'wipe' to confirm: ")
+        sys.stderr.flush()
+        if sys.stdin.readline().strip().lower() != "wipe":
+            print("sanctum: nothing was deleted", file=sys.stderr)
+            return EXIT_FAILED
+    removed = wipe_data(root)
+    print(f"wiped {root}: the key and {len(removed)} items deleted")
     return EXIT_OK
 
 

@@ -28,7 +28,8 @@ debs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-iccc
       libfontconfig1 libdbus-1-3 fonts-dejavu-core
       tesseract-ocr tesseract-ocr-eng)  # OCR of scanned PDFs and images
 if [ "$action" = test ]; then
-  debs+=(xvfb xauth)
+  # xvfb: a real window; gnome-keyring + dbus: a real Secret Service keyring for the key tests
+  debs+=(xvfb xauth gnome-keyring dbus dbus-x11)
 fi
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()
@@ -83,7 +84,12 @@ case "$action" in
     (cd "$root" && "$venv/bin/lint-imports" --no-cache)
     say "linting"
     "$venv/bin/ruff" check app tests
-    say "running the tests"
-    exec "$venv/bin/python" -m pytest "$@"
+    say "running the tests (inside a private D-Bus session with an unlocked gnome-keyring)"
+    keyring_home=$(mktemp -d)  # the test keyring's files: never the user's own keyring
+    trap 'rm -rf "$keyring_home"' EXIT
+    export SANCTUM_KEYRING_HOME="$keyring_home"
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    dbus-run-session -- sh -c 'printf pass | XDG_DATA_HOME="$SANCTUM_KEYRING_HOME" gnome-keyring-daemon \
+        --unlock --components=secrets >/dev/null; exec "$@"' sh "$venv/bin/python" -m pytest "$@"
     ;;
 esac

@@ -1,10 +1,20 @@
-"""Shared fixtures: real models loaded once per session, a fresh data directory per test."""
+"""Shared fixtures: real models loaded once per session, a fresh data directory per test.
+
+Keys: every test runs against a real Secret Service keyring (gnome-keyring on a D-Bus session bus).
+``installers/setup.sh test`` starts one around pytest; when pytest is run without one, the
+session fixture ``secret_service`` starts its own (and gives up with a clear message where
+gnome-keyring is not installed). So data directories made by tests keep their key in the keyring,
+as on a user's desktop; the passphrase path is tested explicitly (tests/test_privacy_keys.py).
+``SANCTUM_PASSPHRASE`` is set too, for the tests that turn the keyring off.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +27,8 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# The data key needs a keyring or a passphrase; CI machines have no keyring, so the CLI (which
-# reads $SANCTUM_PASSPHRASE) and in-process engines (typed_passphrase) use this one.
-os.environ.setdefault("SANCTUM_PASSPHRASE", "sanctum-test-passphrase")
+TEST_PASSPHRASE = "sanctum test passphrase"
+os.environ.setdefault("SANCTUM_PASSPHRASE", TEST_PASSPHRASE)
 
 from app.core.config import Settings  # noqa: E402
 from app.core.embedder import Embedder  # noqa: E402
@@ -31,8 +40,63 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def typed_passphrase(prompt: str, new: bool) -> str:
-    """A PassphraseProvider for engines built in tests."""
-    return os.environ["SANCTUM_PASSPHRASE"]
+    """A passphrase provider for in-process engines (what a user would type)."""
+    return os.environ.get("SANCTUM_PASSPHRASE", TEST_PASSPHRASE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A real Secret Service keyring for the whole session (the one around pytest, or our own)."""
+    import keyring
+    from keyring.backends import SecretService
+
+    from app.core.keys import keyring_usable
+
+    if keyring_usable():
+        yield
+        return
+    missing = [tool for tool in ("dbus-daemon", "gnome-keyring-daemon") if not shutil.which(tool)]
+    if missing:
+        pytest.fail(f"no keyring and no {', '.join(missing)}: run the tests with `installers/setup.sh test`, "
+                    "which installs gnome-keyring and dbus")
+    data = tmp_path_factory.mktemp("keyring-data")  # never the developer's own keyring
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1",
+                            f"--address=unix:path={data}/bus"], stdout=subprocess.PIPE, text=True)
+    assert bus.stdout is not None
+    address = bus.stdout.readline().strip()
+    saved = {k: os.environ.get(k) for k in ("DBUS_SESSION_BUS_ADDRESS",)}
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+    daemon = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, "XDG_DATA_HOME": str(data)})
+    assert daemon.stdin is not None
+    daemon.stdin.write(b"pass")
+    daemon.stdin.close()
+    before = keyring.get_keyring()
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if SecretService.Keyring.priority > 0:  # evaluated afresh: it asks the bus
+                    break
+            except Exception:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("gnome-keyring-daemon started but no Secret Service appeared on the bus")
+            time.sleep(0.2)
+        keyring.set_keyring(SecretService.Keyring())  # keyring chose its backend before the daemon ran
+        assert keyring_usable()
+        yield
+    finally:
+        for proc in (daemon, bus):
+            proc.terminate()
+            proc.wait(timeout=10)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        keyring.set_keyring(before)
 
 
 @pytest.fixture(scope="session")

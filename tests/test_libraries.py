@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.core.answer import Sources
+from app.core.crypto import Cipher
 from app.core.engine import Engine
 from app.core.errors import SanctumError
 from app.core.library import DEFAULT_LIBRARY, SCHEMA_VERSION, Library
@@ -27,22 +28,51 @@ PRAGMA user_version = 1;
 """
 
 
-def test_a_first_release_registry_is_migrated_in_place(tmp_path: Path) -> None:
+def _cipher() -> Cipher:
+    return Cipher(bytes(range(32)))
+
+
+def test_an_unencrypted_registry_of_an_early_version_is_refused_with_what_to_do(tmp_path: Path) -> None:
     db_path = tmp_path / "library.sqlite3"
     with sqlite3.connect(db_path) as db:
         db.executescript(_V1)
-    lib = Library(db_path)
+    with pytest.raises(SanctumError, match="did not encrypt it.*sanctum wipe"):
+        Library(db_path, cipher=_cipher())
+    with sqlite3.connect(db_path) as db:  # refused, not changed: the old rows are still there
+        assert db.execute("SELECT path FROM documents").fetchall() == [("/data/old.pdf",)]
+
+
+def test_an_empty_registry_of_an_early_version_is_migrated(tmp_path: Path) -> None:
+    db_path = tmp_path / "library.sqlite3"
+    with sqlite3.connect(db_path) as db:
+        db.executescript(_V1.split("INSERT")[0] + "PRAGMA user_version = 1;")
+    lib = Library(db_path, cipher=_cipher())
     try:
-        doc = lib.get(Path("/data/old.pdf"))
-        assert doc is not None and doc.status == "ready" and doc.chunk_count == 3
-        assert doc.library == DEFAULT_LIBRARY
-        assert [(i.name, i.documents, i.chunks) for i in lib.libraries()] == [(DEFAULT_LIBRARY, 1, 3)]
-        assert lib.watched() == []
+        lib.mark_indexing(Path("/data/new.pdf"), content_hash="h", size=1, mtime_ns=1, embedder="e")
+        assert [d.path for d in lib.all()] == ["/data/new.pdf"]
+        assert [i.name for i in lib.libraries()] == [DEFAULT_LIBRARY]
     finally:
         lib.close()
     with sqlite3.connect(db_path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    Library(db_path).close()  # opening a current one again changes nothing
+        assert db.execute("SELECT typeof(path) FROM documents").fetchone()[0] == "blob"
+    Library(db_path, cipher=_cipher()).close()  # opening a current one again changes nothing
+
+
+def test_prefix_queries_work_on_encrypted_paths(tmp_path: Path) -> None:
+    lib = Library(tmp_path / "library.sqlite3", cipher=_cipher())
+    try:
+        for path in ("/ward/a.pdf", "/ward/sub/b.pdf", "/ward2/c.pdf", "/ward/mail.eml", "/ward/mail.eml › x.pdf"):
+            lib.mark_indexing(Path(path), content_hash="h", size=1, mtime_ns=1, embedder="e")
+        assert sorted(lib.under(Path("/ward"))) == ["/ward/a.pdf", "/ward/mail.eml", "/ward/mail.eml › x.pdf",
+                                                    "/ward/sub/b.pdf"]
+        assert [d.path for d in lib.children(Path("/ward/mail.eml"), " › ")] == ["/ward/mail.eml › x.pdf"]
+        lib.add_watched(Path("/ward"), DEFAULT_LIBRARY)
+        assert [w.path for w in lib.watched()] == [Path("/ward")]
+    finally:
+        lib.close()
+    raw = b"".join(f.read_bytes() for f in tmp_path.iterdir() if f.name.startswith("library.sqlite3"))
+    assert b"ward" not in raw  # neither documents' nor followed folders' paths are readable on disk
 
 
 def test_a_newer_registry_is_refused_with_a_message(tmp_path: Path) -> None:
@@ -50,11 +80,11 @@ def test_a_newer_registry_is_refused_with_a_message(tmp_path: Path) -> None:
     with sqlite3.connect(db_path) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(SanctumError, match="newer version of Sanctum"):
-        Library(db_path)
+        Library(db_path, cipher=_cipher())
 
 
 def test_library_crud(tmp_path: Path) -> None:
-    lib = Library(tmp_path / "library.sqlite3")
+    lib = Library(tmp_path / "library.sqlite3", cipher=_cipher())
     try:
         assert lib.create_library("  Cardiology   guidelines ") == "Cardiology guidelines"
         with pytest.raises(SanctumError, match="already exists"):

@@ -155,10 +155,12 @@ class SearchService:
 class AskService:
     """Answers questions from the library with the chat model."""
 
-    def __init__(self, *, search: SearchService, model_provider: Callable[[], ChatModel], settings: Settings) -> None:
+    def __init__(self, *, search: SearchService, model_provider: Callable[[], ChatModel], settings: Settings,
+                 on_question: Callable[[str], object] | None = None) -> None:
         self.search = search
         self._model_provider = model_provider
         self.settings = settings
+        self._on_question = on_question  # the audit trail
 
     def ask(
         self,
@@ -172,6 +174,8 @@ class AskService:
         """Answer ``question`` from the chosen documents/libraries; see the module docstring for the events."""
         t0 = time.perf_counter()
         doc_ids = restrict_to_libraries(self.search.library, doc_ids, libraries)
+        if self._on_question:
+            self._on_question(question)
         if self.search.store.count() == 0:
             yield Sources([])
             yield Done(NO_DOCUMENTS, [], model="", timings={"retrieval": 0.0}, grounded=False)

@@ -61,6 +61,8 @@ class Settings:
         parse_timeout_s: Per-file limit for reading a document.
         retrieval_mode: "hybrid" (meaning and keywords), "dense" (meaning only) or "keyword".
         contextual_header: Embed each chunk with its document's title in front (re-index to apply).
+        audit_full_questions: Write questions to the audit log in full (encrypted) instead of a
+            keyed hash of them.
     """
 
     chat_model: str | None = None
@@ -76,6 +78,7 @@ class Settings:
     parse_timeout_s: float = 120.0
     retrieval_mode: str = "hybrid"
     contextual_header: bool = True
+    audit_full_questions: bool = False
 
     @classmethod
     def load(cls, path: Path) -> Settings:

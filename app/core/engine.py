@@ -7,18 +7,21 @@ question. Close the engine to free the model and the store.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.core import models
 from app.core.answer import AskService, SearchService
+from app.core.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog
 from app.core.config import Settings, data_dir
 from app.core.conversations import ConversationStore
-from app.core.crypto import Cipher
+from app.core.crypto import Cipher, DataLocked
 from app.core.embedder import Embedder
 from app.core.ingest import IngestService
-from app.core.keys import KeyManager, PassphraseProvider
+from app.core.keys import KEYINFO, KeyManager, PassphraseProvider
 from app.core.keywords import KeywordIndex
 from app.core.library import Library
 from app.core.llm import ChatModel
@@ -38,6 +41,8 @@ class Paths:
     store: Path = field(init=False)
     models: Path = field(init=False)
     keywords: Path = field(init=False)
+    audit: Path = field(init=False)
+    keyinfo: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.settings = self.root / "settings.json"
@@ -46,6 +51,13 @@ class Paths:
         self.models = self.root / "models"
         self.conversations = self.root / "conversations.sqlite3"
         self.keywords = self.root / "keywords.bin"
+        self.audit = self.root / "audit.log"
+        self.keyinfo = self.root / KEYINFO
+
+    def holds_encrypted_data(self) -> bool:
+        """Whether anything here was encrypted under a data key (so a new key must not be made)."""
+        return (self.library.exists() or self.audit.exists() or self.conversations.exists()
+                or self.keywords.exists() or (self.store.exists() and any(self.store.iterdir())))
 
 
 class Engine:
@@ -87,6 +99,7 @@ class Engine:
         self._cipher: Cipher | None = None
         self._conversations: ConversationStore | None = None
         self._keywords: KeywordIndex | None = None
+        self._audit: AuditLog | None = None
 
     # -- components -------------------------------------------------------------------------
 
@@ -94,7 +107,7 @@ class Engine:
     def library(self) -> Library:
         with self._lock:
             if self._library is None:
-                self._library = Library(self.paths.library)
+                self._library = Library(self.paths.library, cipher=self.cipher)
             return self._library
 
     def chat_model_path(self) -> Path:
@@ -110,11 +123,37 @@ class Engine:
 
     @property
     def cipher(self) -> Cipher:
-        """Encrypts what is kept on disk; the key comes from the keyring (or a passphrase)."""
+        """Encrypts what is kept on disk; the key comes from the keyring (or a passphrase).
+
+        Raises:
+            DataLocked: The key is not on this computer, the passphrase is wrong, or the folder
+                holds encrypted data but its key information is gone.
+            PassphraseRequired: No keyring, and nobody could be asked for the passphrase.
+        """
         with self._lock:
             if self._cipher is None:
-                self._cipher = Cipher(KeyManager(self.paths.root, passphrase=self._passphrase).load())
+                keys = KeyManager(self.paths.root, passphrase=self._passphrase)
+                new = keys.info() is None
+                if new and self.paths.holds_encrypted_data():
+                    raise DataLocked(
+                        f"the Sanctum data in {self.paths.root} is encrypted, but its key information "
+                        f"({KEYINFO}) is missing, so it cannot be opened. Restore that file from the "
+                        "computer it came from, or start afresh with `sanctum wipe`."
+                    )
+                self._cipher = Cipher(keys.load())
+                if new:
+                    info = keys.info() or {}
+                    self.audit.record(KEY_CREATED, mode=info.get("mode"), key_id=self._cipher.key_id)
             return self._cipher
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit trail of this data directory (see :mod:`app.core.audit`)."""
+        with self._lock:
+            if self._audit is None:
+                self._audit = AuditLog(self.paths.audit, self.cipher,
+                                       full_questions=lambda: self.settings.audit_full_questions)
+            return self._audit
 
     @property
     def embedder(self) -> Embedder:
@@ -133,7 +172,8 @@ class Engine:
             if self._store is None or reindex:
                 emb = self.embedder
                 self._store = VectorStore(
-                    self.paths.store, embedder_id=f"{emb.name}/{emb.dimension}", drop_foreign=reindex
+                    self.paths.store, embedder_id=f"{emb.name}/{emb.dimension}", drop_foreign=reindex,
+                    key_for=self.library.doc_cipher,
                 )
             return self._store
 
@@ -160,7 +200,7 @@ class Engine:
     def ingest_service(self, *, reindex: bool = False) -> IngestService:
         store = self.open_store(reindex=reindex)
         return IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings,
-                             keywords=self.keywords)
+                             keywords=self.keywords, audit=self.audit)
 
     def search_service(self) -> SearchService:
         mode = self.settings.retrieval_mode
@@ -168,7 +208,37 @@ class Engine:
                              keywords=None if mode == "dense" else self.keywords, mode=mode)
 
     def ask_service(self) -> AskService:
-        return AskService(search=self.search_service(), model_provider=self.chat_model, settings=self.settings)
+        return AskService(search=self.search_service(), model_provider=self.chat_model, settings=self.settings,
+                          on_question=self.audit.question)
+
+    # -- privacy operations -----------------------------------------------------------------
+
+    def update_settings(self, **changes: Any) -> Settings:
+        """Change settings, validate, record the change in the audit log, then save them.
+
+        Raises:
+            ConfigError: An unknown setting or an invalid value (nothing is changed).
+        """
+        from app.core.errors import ConfigError
+
+        known = {f.name for f in dataclasses.fields(Settings)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ConfigError(f"unknown setting '{sorted(unknown)[0]}'; known: {', '.join(sorted(known))}")
+        updated = dataclasses.replace(self.settings, **changes)
+        updated.validate()
+        self.apply_settings(updated)
+        return updated
+
+    def export_conversation(self, conversation: Any, path: Path, *, fmt: str | None = None,
+                            redact: bool = False) -> Any:
+        """Export a conversation (see :mod:`app.core.export`) and record it in the audit log."""
+        from app.core.export import export_conversation
+
+        result = export_conversation(conversation, path, fmt=fmt, redact=redact)
+        self.audit.record(CONVERSATION_EXPORTED, path=str(result.path), format=result.format, redacted=redact,
+                          redactions=result.redacted, turns=len(conversation.turns))
+        return result
 
     def watch_service(self) -> WatchService:
         """Followed folders; the store and the embedder are loaded only when a pass has work."""
@@ -185,7 +255,12 @@ class Engine:
         return SourceService(settings=self.settings)
 
     def apply_settings(self, settings: Settings) -> None:
-        """Use new settings from now on and save them; a changed chat model is reloaded on next use."""
+        """Use new settings from now on, record the change in the audit log and save them; a changed
+        chat model is reloaded on next use."""
+        before, after = dataclasses.asdict(self.settings), dataclasses.asdict(settings)
+        diff = {k: {"from": before[k], "to": v} for k, v in after.items() if before.get(k) != v}
+        if diff:
+            self.audit.record(SETTINGS_CHANGED, changes=diff)
         settings.save(self.paths.settings)
         with self._lock:
             old, self.settings = self.settings, settings

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from app.core.parsers.base import NESTED_SEPARATOR, ParsedDocument, Section
 from app.core.recovery import damaged_documents
 from app.core.store import StoredChunk, VectorStore
 from app.core.textitems import HEADER_TOKENS, context_header, with_header
+
+if TYPE_CHECKING:
+    from app.core.audit import AuditLog
 
 INGESTED, UNCHANGED, FAILED, SKIPPED = "ingested", "unchanged", "failed", "skipped"
 _LOOKAHEAD = 2  # files parsed ahead of the one being embedded (bounds memory)
@@ -88,17 +92,19 @@ class IngestService:
         embedder: Gives chunk sizes (tokenizer) and vectors.
         settings: Chunk size/overlap and the per-file time limit.
         keywords: The keyword index kept beside the store (None: dense search only).
+        audit: Records documents added and removed.
     """
 
     def __init__(
         self, *, library: Library, store: VectorStore, embedder: Embedder, settings: Settings,
-        keywords: KeywordIndex | None = None,
+        keywords: KeywordIndex | None = None, audit: AuditLog | None = None,
     ) -> None:
         self.library = library
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.keywords = keywords
+        self.audit = audit
         self.embedder_id = store.embedder_id
         self.recover()
 
@@ -370,6 +376,11 @@ class IngestService:
         self.library.mark_ready(
             doc_id, format=parsed.format, title=parsed.title, page_count=parsed.page_count, chunk_count=len(chunks)
         )
+        if self.audit:
+            from app.core.audit import DOCUMENT_ADDED
+
+            self.audit.record(DOCUMENT_ADDED, doc_id=doc_id, path=str(path), format=parsed.format,
+                              chunks=len(chunks), sha256=content_hash)
         return chunks
 
     def _store_children(
@@ -444,6 +455,10 @@ class IngestService:
             self.keywords.remove_document(doc.doc_id)
             self.keywords.save()
         self.library.delete(doc.doc_id)
+        if self.audit:
+            from app.core.audit import DOCUMENT_REMOVED
+
+            self.audit.record(DOCUMENT_REMOVED, doc_id=doc.doc_id, path=doc.path)
         return True
 
     def _forget_chunks(self, path: Path) -> None:

@@ -7,17 +7,28 @@ open and the half-written chunks are removed (see :meth:`Library.interrupted`).
 Documents belong to named libraries ("Cardiology guidelines", "HR policies"); a conversation
 searches the libraries it chooses. Folders can be followed (see :mod:`app.core.watch`). The schema
 is versioned with ``PRAGMA user_version`` and migrated on open, so older data folders keep working.
+
+Privacy: paths, titles, content hashes, error messages and followed folders are encrypted (a file
+name often names a patient); a document's id is a keyed hash of its path, so it reveals nothing
+either. Queries by path (a folder's documents, a mail's attachments) therefore decrypt the paths in
+memory instead of asking SQLite. Each document has its own random key (stored wrapped by the data
+key, replaced on every re-index): its chunks in the vector store are encrypted with it, so removing
+the row destroys the only key to any copy of the text the store keeps after deletion
+(crypto-shredding). ``secure_delete`` overwrites deleted rows; the WAL is truncated after a removal.
+Library names are labels the user types and stay readable, like the embedder's name.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 import sqlite3
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from app.core.crypto import KEY_BYTES, Cipher
 from app.core.errors import ConfigError, SanctumError
 from app.core.sqlite_tx import transaction
 
@@ -52,10 +63,39 @@ _MIGRATIONS = [
         path TEXT PRIMARY KEY, library TEXT NOT NULL, added_at REAL NOT NULL
     );
     """,
+    # v3: encrypted at rest. Rows of v1/v2 hold plaintext and are refused before this runs (see
+    # Library._migrate), so the tables it replaces are empty.
+    f"""
+    DROP TABLE documents;
+    CREATE TABLE documents (
+        doc_id       TEXT PRIMARY KEY,
+        path         BLOB NOT NULL,
+        doc_key      BLOB,
+        content_hash BLOB,
+        size         INTEGER,
+        mtime_ns     INTEGER,
+        format       TEXT,
+        title        BLOB,
+        page_count   INTEGER,
+        chunk_count  INTEGER NOT NULL DEFAULT 0,
+        status       TEXT NOT NULL,
+        error        BLOB,
+        embedder     TEXT,
+        added_at     REAL NOT NULL,
+        updated_at   REAL NOT NULL,
+        library      TEXT NOT NULL DEFAULT '{DEFAULT_LIBRARY}'
+    );
+    CREATE INDEX documents_by_library ON documents(library, status);
+    DROP TABLE watched_folders;
+    CREATE TABLE watched_folders (
+        folder_id TEXT PRIMARY KEY, path BLOB NOT NULL, library TEXT NOT NULL, added_at REAL NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 READY, INDEXING, FAILED = "ready", "indexing", "failed"
+_SECRET = ("path", "content_hash", "title", "error")  # columns stored encrypted
 
 
 @dataclass(frozen=True)
@@ -83,18 +123,21 @@ class Document:
         return Path(self.path).name
 
 
-def doc_id_for(path: Path) -> str:
-    """A stable id for a file path (the same file keeps its id when its content changes)."""
-    return hashlib.sha256(str(path).encode("utf-8")).hexdigest()[:20]
-
-
 class Library:
-    """The registry of documents, in ``library.sqlite3`` under the data directory."""
+    """The registry of documents, in ``library.sqlite3`` under the data directory.
 
-    def __init__(self, db_path: Path) -> None:
+    Args:
+        db_path: The database file.
+        cipher: Encrypts the private columns and wraps each document's key.
+    """
+
+    def __init__(self, db_path: Path, *, cipher: Cipher) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._cipher = cipher
+        self._doc_ciphers: dict[str, Cipher] = {}
         self._db = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._migrate()
@@ -106,6 +149,13 @@ class Library:
             raise ConfigError(
                 f"the library database was written by a newer version of Sanctum (schema {version}); "
                 "update Sanctum to open it"
+            )
+        if version < 3 and self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'documents'").fetchone() \
+                and self._db.execute("SELECT 1 FROM documents LIMIT 1").fetchone():
+            self._db.close()
+            raise ConfigError(
+                "this library was made by a development version of Sanctum that did not encrypt it; "
+                "remove it with `sanctum wipe` and add your documents again"
             )
         for step in range(version, SCHEMA_VERSION):
             script = _MIGRATIONS[step]
@@ -124,29 +174,66 @@ class Library:
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
         return transaction(self._db)
 
+    def doc_id_for(self, path: Path | str) -> str:
+        """A stable id for a file path: a keyed hash, so the id does not reveal the path."""
+        return self._cipher.keyed_hash(b"doc-id:" + str(path).encode("utf-8")).hex()[:24]
+
+    def doc_cipher(self, doc_id: str) -> Cipher | None:
+        """The cipher of one document's chunks; None once the document is removed (key destroyed)."""
+        cached = self._doc_ciphers.get(doc_id)
+        if cached is not None:
+            return cached
+        row = self._db.execute("SELECT doc_key FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        cipher = Cipher(self._cipher.decrypt(row[0], aad=b"doc-key:" + doc_id.encode()))
+        self._doc_ciphers[doc_id] = cipher
+        return cipher
+
+    def _seal(self, row_id: str, column: str, value: str | None) -> bytes | None:
+        if value is None:
+            return None
+        return self._cipher.encrypt(value.encode("utf-8"), aad=f"{column}:{row_id}".encode())
+
+    def _open(self, row_id: str, column: str, blob: bytes | None) -> str | None:
+        if blob is None:
+            return None
+        return self._cipher.decrypt(bytes(blob), aad=f"{column}:{row_id}".encode()).decode("utf-8")
+
+    def _document(self, row: sqlite3.Row) -> Document:
+        values: dict[str, Any] = dict(row)
+        values.pop("doc_key", None)
+        for column in _SECRET:
+            values[column] = self._open(values["doc_id"], column, values[column])
+        return Document(**values)
+
+    def _documents(self, rows: Any) -> list[Document]:
+        return sorted((self._document(r) for r in rows), key=lambda d: d.path)
+
     def get(self, path: Path) -> Document | None:
-        row = self._db.execute("SELECT * FROM documents WHERE path = ?", (str(path),)).fetchone()
-        return Document(**dict(row)) if row else None
+        return self.by_id(self.doc_id_for(path))
 
     def by_id(self, doc_id: str) -> Document | None:
         row = self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return Document(**dict(row)) if row else None
+        return self._document(row) if row else None
 
     def all(self, status: str | None = None) -> list[Document]:
         if status:
-            rows = self._db.execute("SELECT * FROM documents WHERE status = ? ORDER BY path", (status,))
-        else:
-            rows = self._db.execute("SELECT * FROM documents ORDER BY path")
-        return [Document(**dict(r)) for r in rows]
+            return self._documents(self._db.execute("SELECT * FROM documents WHERE status = ?", (status,)))
+        return self._documents(self._db.execute("SELECT * FROM documents"))
+
+    def _paths(self, columns: str = "") -> list[tuple[str, sqlite3.Row]]:
+        """Every document's decrypted path with the other ``columns`` asked for (paths are encrypted,
+        so prefix queries run here rather than in SQLite; a few microseconds a row)."""
+        rows = self._db.execute(f"SELECT doc_id, path{columns} FROM documents")
+        return [(str(self._open(r["doc_id"], "path", r["path"])), r) for r in rows]
 
     def children(self, path: Path, separator: str) -> list[Document]:
         """Documents stored from inside the file at ``path`` (attachments, archive members): those
         whose path is ``path``, ``separator``, then their name inside it."""
         prefix = f"{path}{separator}"
-        rows = self._db.execute(
-            "SELECT * FROM documents WHERE substr(path, 1, ?) = ? ORDER BY path", (len(prefix), prefix)
-        )
-        return [Document(**dict(r)) for r in rows]
+        ids = [r["doc_id"] for p, r in self._paths() if p.startswith(prefix)]
+        return sorted((d for d in map(self.by_id, ids) if d is not None), key=lambda d: d.path)
 
     def interrupted(self) -> list[Document]:
         """Documents whose indexing was cut short (crash, kill) and must be cleaned up."""
@@ -157,23 +244,27 @@ class Library:
     ) -> str:
         """Record that a file's chunks are about to change; returns its doc_id.
 
-        ``library`` moves the document there; None keeps a known document where it is and puts a
+        The document gets a fresh key: chunks written before (and any copy the store keeps of
+        them) can no longer be read once this commits. ``library`` moves the document there; None keeps a known document where it is and puts a
         new one in the default library.
         """
-        doc_id = doc_id_for(path)
+        doc_id = self.doc_id_for(path)
         now = time.time()
+        doc_key = self._cipher.encrypt(os.urandom(KEY_BYTES), aad=b"doc-key:" + doc_id.encode())
         with self._tx() as db:
             db.execute(
-                """INSERT INTO documents (doc_id, path, content_hash, size, mtime_ns, status, embedder,
+                """INSERT INTO documents (doc_id, path, doc_key, content_hash, size, mtime_ns, status, embedder,
                                           added_at, updated_at, error, chunk_count, library)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, COALESCE(?, ?))
-                   ON CONFLICT(doc_id) DO UPDATE SET content_hash=excluded.content_hash,
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, COALESCE(?, ?))
+                   ON CONFLICT(doc_id) DO UPDATE SET content_hash=excluded.content_hash, doc_key=excluded.doc_key,
                      size=excluded.size, mtime_ns=excluded.mtime_ns, status=excluded.status,
                      embedder=excluded.embedder, updated_at=excluded.updated_at, error=NULL,
                      library=COALESCE(?, documents.library)""",
-                (doc_id, str(path), content_hash, size, mtime_ns, INDEXING, embedder, now, now, library,
-                 DEFAULT_LIBRARY, library),
+                (doc_id, self._seal(doc_id, "path", str(path)), doc_key,
+                 self._seal(doc_id, "content_hash", content_hash), size, mtime_ns, INDEXING, embedder, now, now,
+                 library, DEFAULT_LIBRARY, library),
             )
+        self._doc_ciphers.pop(doc_id, None)
         return doc_id
 
     def begin_change(self, doc_id: str) -> None:
@@ -191,24 +282,27 @@ class Library:
             db.execute(
                 """UPDATE documents SET status=?, format=?, title=?, page_count=?, chunk_count=?,
                    updated_at=?, error=NULL WHERE doc_id=?""",
-                (READY, format, title, page_count, chunk_count, time.time(), doc_id),
+                (READY, format, self._seal(doc_id, "title", title), page_count, chunk_count, time.time(), doc_id),
             )
 
     def mark_failed(
         self, path: Path, *, error: str, size: int | None, mtime_ns: int | None, library: str | None = None
     ) -> str:
         """Record a file that could not be ingested, with the reason (shown in the library)."""
-        doc_id = doc_id_for(path)
+        doc_id = self.doc_id_for(path)
         now = time.time()
         with self._tx() as db:
             db.execute(
                 """INSERT INTO documents (doc_id, path, size, mtime_ns, status, error, added_at, updated_at, library)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ?))
                    ON CONFLICT(doc_id) DO UPDATE SET status=excluded.status, error=excluded.error,
-                     size=excluded.size, mtime_ns=excluded.mtime_ns, content_hash=NULL,
-                     chunk_count=0, updated_at=excluded.updated_at, library=COALESCE(?, documents.library)""",
-                (doc_id, str(path), size, mtime_ns, FAILED, error, now, now, library, DEFAULT_LIBRARY, library),
+                     size=excluded.size, mtime_ns=excluded.mtime_ns, content_hash=NULL, doc_key=NULL,
+                     title=NULL, chunk_count=0, updated_at=excluded.updated_at,
+                     library=COALESCE(?, documents.library)""",
+                (doc_id, self._seal(doc_id, "path", str(path)), size, mtime_ns, FAILED,
+                 self._seal(doc_id, "error", error), now, now, library, DEFAULT_LIBRARY, library),
             )
+        self._doc_ciphers.pop(doc_id, None)
         return doc_id
 
     def touch(self, doc_id: str, *, size: int, mtime_ns: int) -> None:
@@ -216,17 +310,19 @@ class Library:
         self._db.execute("UPDATE documents SET size=?, mtime_ns=? WHERE doc_id=?", (size, mtime_ns, doc_id))
 
     def delete(self, doc_id: str) -> None:
+        """Forget a document, its key included (secure_delete zeroes the row; the WAL is emptied)."""
+        self._doc_ciphers.pop(doc_id, None)
         self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def under(self, folder: Path) -> dict[str, tuple[int | None, int | None, str]]:
         """``path -> (size, mtime_ns, status)`` of every document inside ``folder``, in one query."""
         prefix = str(folder).rstrip("/\\") + "/"
-        # "0" sorts right after "/": the range holds exactly the paths that start with the prefix.
-        rows = self._db.execute(
-            "SELECT path, size, mtime_ns, status FROM documents WHERE path >= ? AND path < ?",
-            (prefix, prefix[:-1] + "0"),
-        )
-        return {r["path"]: (r["size"], r["mtime_ns"], r["status"]) for r in rows}
+        return {
+            path: (r["size"], r["mtime_ns"], r["status"])
+            for path, r in self._paths(", size, mtime_ns, status")
+            if path.startswith(prefix)
+        }
 
     # -- libraries ---------------------------------------------------------------------------
 
@@ -297,28 +393,35 @@ class Library:
         for name in names:
             self.require_library(name)
         marks = ",".join("?" * len(names))
-        rows = self._db.execute(f"SELECT * FROM documents WHERE library IN ({marks}) ORDER BY path", tuple(names))
-        return [Document(**dict(r)) for r in rows]
+        return self._documents(self._db.execute(f"SELECT * FROM documents WHERE library IN ({marks})", tuple(names)))
 
     # -- followed folders ----------------------------------------------------------------------
 
+    def _folder_id(self, folder: Path) -> str:
+        return self._cipher.keyed_hash(b"folder-id:" + str(folder).encode("utf-8")).hex()[:24]
+
     def watched(self) -> list[WatchedFolder]:
-        rows = self._db.execute("SELECT path, library, added_at FROM watched_folders ORDER BY path")
-        return [WatchedFolder(Path(r["path"]), r["library"], r["added_at"]) for r in rows]
+        rows = self._db.execute("SELECT folder_id, path, library, added_at FROM watched_folders")
+        folders = [
+            WatchedFolder(Path(str(self._open(r["folder_id"], "path", r["path"]))), r["library"], r["added_at"])
+            for r in rows
+        ]
+        return sorted(folders, key=lambda f: str(f.path))
 
     def add_watched(self, folder: Path, library: str) -> WatchedFolder:
         """Follow ``folder`` (an absolute path) into ``library``; following it again moves it."""
         self.require_library(library)
         now = time.time()
+        folder_id = self._folder_id(folder)
         self._db.execute(
-            """INSERT INTO watched_folders VALUES (?, ?, ?)
-               ON CONFLICT(path) DO UPDATE SET library = excluded.library""",
-            (str(folder), library, now),
+            """INSERT INTO watched_folders VALUES (?, ?, ?, ?)
+               ON CONFLICT(folder_id) DO UPDATE SET library = excluded.library""",
+            (folder_id, self._seal(folder_id, "path", str(folder)), library, now),
         )
         return WatchedFolder(folder, library, now)
 
     def remove_watched(self, folder: Path) -> bool:
-        cur = self._db.execute("DELETE FROM watched_folders WHERE path = ?", (str(folder),))
+        cur = self._db.execute("DELETE FROM watched_folders WHERE folder_id = ?", (self._folder_id(folder),))
         return cur.rowcount > 0
 
 
