@@ -2,7 +2,7 @@
 Sanctum's VectorStore sealing text with AES-GCM, the same VectorStore with a pass-through cipher
 (so the difference is the encryption alone), and raw Chroma for reference.
 
-Usage: python benchmarks/encryption_overhead.py [N_CHUNKS]
+Usage: python -m app.bench.encryption [N_CHUNKS]
 """
 
 from __future__ import annotations
