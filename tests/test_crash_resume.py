@@ -64,16 +64,23 @@ def _state(home: Path, embedder: Embedder) -> dict[str, object]:
                      d.size, d.mtime_ns, d.error)
             for d in engine.library.all()
         }
+        # Ids are keyed hashes under each data folder's own key: compare by path and position.
+        path_of = {d.doc_id: d.path for d in engine.library.all()}
+
+        def where(chunk_id: str) -> tuple[str, str]:
+            doc_id, seq = chunk_id.rsplit(":", 1)
+            return path_of.get(doc_id, doc_id), seq
+
         search = engine.search_service()
         chunks = {}
         for d in engine.library.all(READY):
             for p in search.search("document", k=max(d.chunk_count, 1), doc_ids=[d.doc_id]):
-                chunks[p.chunk_id] = (p.doc_id, p.page, p.label, p.text)
-        results = {q: [(p.chunk_id, round(p.score, 4)) for p in search.search(q, k=8)] for q in QUERIES}
+                chunks[where(p.chunk_id)] = (path_of[p.doc_id], p.page, p.label, p.text)
+        results = {q: [(where(p.chunk_id), round(p.score, 4)) for p in search.search(q, k=8)] for q in QUERIES}
         return {
             "documents": docs,
             "chunks": chunks,
-            "store_counts": engine.store.chunk_counts(),
+            "store_counts": {path_of.get(k, k): n for k, n in engine.store.chunk_counts().items()},
             "store_total": engine.store.count(),
             "search": results,
         }

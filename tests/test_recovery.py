@@ -7,7 +7,6 @@ from pathlib import Path
 from app.core.config import Settings
 from app.core.embedder import Embedder
 from app.core.engine import Engine
-from app.core.store import StoredChunk
 from tests import docmaker
 from tests.conftest import typed_passphrase
 
@@ -28,8 +27,9 @@ def test_a_ready_document_missing_chunks_and_stray_chunks_are_repaired(
         # holds chunks of a document the registry never heard of.
         engine.store._collection.delete(ids=[f"{a_id}:2"])
         vec = embedder.embed(["stray"])
-        engine.store.add([StoredChunk("ffffffffffffffffffff:0", "ffffffffffffffffffff", "stray", None, None, 0, 0, 5, 0)],
-                         vec)
+        engine.store._collection.add(  # written straight into Chroma: the registry knows no key for it
+            ids=["ffffffffffffffffffff:0"], embeddings=vec,
+            metadatas=[{"doc_id": "ffffffffffffffffffff", "seq": 0, "start": 0, "end": 5, "section": 0}])
     with _engine(home, embedder) as engine:
         service = engine.ingest_service()  # recovery runs here
         assert engine.library.get(a.resolve()) is None, "a half-stored document is forgotten, to be redone"
