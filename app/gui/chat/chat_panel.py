@@ -124,6 +124,9 @@ class ChatPanel(QWidget):
     sig_draft_changed = Signal(str)
     """Emitted (debounced) with the unsent text, so it can be kept."""
 
+    sig_export_clicked = Signal()
+    """Emitted when the user wants to export this conversation."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.busy = False
@@ -143,8 +146,14 @@ class ChatPanel(QWidget):
         self.scope_button.setAccessibleName("Documents this conversation uses")
         self.scope_button.setToolTip("Choose which documents this conversation answers from")
         self.scope_button.clicked.connect(self.sig_scope_clicked)
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setAccessibleName("Export this conversation")
+        self.export_button.setToolTip("Save this conversation as Markdown or PDF, optionally without personal data "
+                                      "(Ctrl+E)")
+        self.export_button.clicked.connect(self.sig_export_clicked)
         header.addWidget(self.title, 1)
         header.addWidget(self.scope_button)
+        header.addWidget(self.export_button)
         layout.addLayout(header)
 
         self.scroll = QScrollArea(self)
