@@ -123,6 +123,7 @@ def test_indicator_says_offline_under_the_real_guard_and_counts_attempts_live() 
 
 def test_export_from_the_dialog_removes_personal_data_and_is_audited(qtbot, window: MainWindow,  # noqa: ANN001
                                                                      tmp_path: Path) -> None:
+    assert not window.chat.export_button.isEnabled(), "nothing to export in an empty conversation"
     store = window.engine.conversations()
     conv = store.create("Discharge of bed 12")
     store.append(conv.conv_id, "user",
@@ -131,9 +132,10 @@ def test_export_from_the_dialog_removes_personal_data_and_is_audited(qtbot, wind
     window.chats.refresh_list()
     qtbot.waitUntil(lambda: window.conversations.model.rowCount() == 1, timeout=10_000)
     window.conversations.view.setCurrentIndex(window.conversations.model.index(0))
+    qtbot.waitUntil(lambda: len(window.chat.messages) == 2, timeout=10_000)
     menu = window.conversations.context_menu()
     assert "Export…" in [a.text() for a in menu.actions()]
-    assert window.chat.export_button.isVisible()
+    assert window.chat.export_button.isVisible() and window.chat.export_button.isEnabled()
 
     conv_id, dialog = window.export_dialog(conv.conv_id)
     qtbot.addWidget(dialog)

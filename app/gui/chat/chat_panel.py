@@ -137,6 +137,7 @@ class ChatPanel(QWidget):
 
         header = QHBoxLayout()
         header.setContentsMargins(20, 10, 16, 8)
+        header.setSpacing(8)
         self.title = QLabel("New conversation", self)
         self.title.setAccessibleName("Conversation title")
         self.title.setFont(theme.scaled_font(self, 1.2, bold=True))
@@ -151,6 +152,7 @@ class ChatPanel(QWidget):
         self.export_button.setToolTip("Save this conversation as Markdown or PDF, optionally without personal data "
                                       "(Ctrl+E)")
         self.export_button.clicked.connect(self.sig_export_clicked)
+        self.export_button.setEnabled(False)  # until the conversation has a message
         header.addWidget(self.title, 1)
         header.addWidget(self.scope_button)
         header.addWidget(self.export_button)
@@ -203,6 +205,7 @@ class ChatPanel(QWidget):
             w.deleteLater()
         self.messages = []
         self.welcome.setVisible(True)
+        self.export_button.setEnabled(False)
 
     def _add(self, widget: MessageWidget) -> MessageWidget:
         self.welcome.setVisible(False)
@@ -211,6 +214,7 @@ class ChatPanel(QWidget):
         widget.sig_copy.connect(self.sig_copy)
         widget.sig_regenerate.connect(self.sig_regenerate)
         self.messages.append(widget)
+        self.export_button.setEnabled(True)
         self._stick_to_bottom = True
         return widget
 

@@ -19,7 +19,7 @@ class _Card(QFrame):
 
     def __init__(self, page: QWidget) -> None:
         super().__init__(page)
-        self.setObjectName("WelcomeCard")
+        self.setObjectName("ScreenCard")
         self.setMaximumWidth(self.fontMetrics().averageCharWidth() * 80)
         self.box = QVBoxLayout(self)
         self.box.setContentsMargins(36, 30, 36, 30)
@@ -62,6 +62,7 @@ class LockScreen(QWidget):
         self.message = QLabel("", card)
         self.message.setAccessibleName("Unlock problem")
         self.message.setWordWrap(True)
+        self.message.setVisible(False)  # no empty gap under the field
         note = QLabel("Your data stays encrypted on disk whether Sanctum is locked or not. An answer being "
                       "written goes on in the background.", card)
         note.setWordWrap(True)
@@ -81,19 +82,23 @@ class LockScreen(QWidget):
         self.unlock_button.setEnabled(not busy)
         self.field.setReadOnly(busy)
         if busy:
-            self.message.setText("Checking…")
+            self._say("Checking…")
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
 
     def reset(self) -> None:
         """Empty and ready for a passphrase (each time the window locks)."""
         self.field.clear()
         self.set_busy(False)
-        self.message.clear()
+        self._say("")
         self.field.setFocus()
 
     def refuse(self, text: str) -> None:
         """Show why the passphrase was refused and let the person try again."""
         self.set_busy(False)
-        self.message.setText(f"<span style='color:{theme.error_color()}'>{html.escape(text)}</span>")
+        self._say(f"<span style='color:{theme.error_color()}'>{html.escape(text)}</span>")
         self.field.selectAll()
         self.field.setFocus()
 

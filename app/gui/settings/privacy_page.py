@@ -59,11 +59,14 @@ class PrivacyPage(QWidget):
         self.verify_result = QLabel("", audit)
         self.verify_result.setAccessibleName("Audit log check")
         self.verify_result.setWordWrap(True)
+        self.verify_result.setVisible(False)
         box.addWidget(self.verify_result)
         layout.addWidget(audit)
 
         lock = QGroupBox("App lock", self)
         box = QVBoxLayout(lock)
+        box.addWidget(_note("For shared workstations: a passphrase asked when Sanctum starts and after a time "
+                            "without use. It hides the window; your data is encrypted either way.", lock))
         self.lock_state = QLabel("", lock)
         self.lock_state.setAccessibleName("App lock state")
         self.lock_state.setWordWrap(True)
@@ -82,9 +85,8 @@ class PrivacyPage(QWidget):
         self.lock_message = QLabel("", lock)
         self.lock_message.setAccessibleName("App lock result")
         self.lock_message.setWordWrap(True)
+        self.lock_message.setVisible(False)
         box.addWidget(self.lock_message)
-        box.addWidget(_note("For shared workstations: a passphrase asked when Sanctum starts and after a time "
-                            "without use. It hides the window; your data is encrypted either way.", lock))
         layout.addWidget(lock)
 
         wipe = QGroupBox("Delete everything", self)
@@ -105,8 +107,8 @@ class PrivacyPage(QWidget):
     def refresh_lock(self) -> None:
         on = self.privacy.lock_enabled()
         minutes = self.privacy.idle_minutes()
-        self.lock_state.setText(f"On: Sanctum locks on start and after {minutes} minutes without use."
-                                if on and minutes else "On." if on else "Off.")
+        self.lock_state.setText(f"<b>On</b>: Sanctum locks on start and after {minutes} minutes without use."
+                                if on and minutes else "<b>On</b>." if on else "The app lock is <b>off</b>.")
         self.lock_on.setVisible(not on)
         self.lock_change.setVisible(on)
         self.lock_off.setVisible(on)
@@ -114,10 +116,12 @@ class PrivacyPage(QWidget):
     def _say(self, label: QLabel, text: str, *, ok: bool) -> None:
         color = theme.ok_color() if ok else theme.error_color()
         label.setText(f"<span style='color:{color}'>{html.escape(text)}</span>")
+        label.setVisible(True)
 
     def _on_verify_clicked(self) -> None:
         self.verify_button.setEnabled(False)
         self.verify_result.setText("Checking…")
+        self.verify_result.setVisible(True)
 
         def done(check: AuditCheck) -> None:
             self.verify_button.setEnabled(True)
@@ -140,6 +144,7 @@ class PrivacyPage(QWidget):
     def apply_lock_dialog(self, dialog: AppLockDialog) -> None:
         """Do what an accepted app-lock dialog asks (in the io lane); the result shows under the buttons."""
         self.lock_message.setText("Saving…")
+        self.lock_message.setVisible(True)
 
         def done(text: str) -> None:
             self.refresh_lock()
