@@ -29,7 +29,7 @@ from app.gui.main_window import MainWindow
 from app.gui.offline import OfflineIndicator
 from app.gui.privacy.dialogs import AppLockDialog
 from tests import docmaker
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 from tests.test_gui import close_window, drop, make_engine, open_window, states
 
 LOCK = "ward seven lock"
@@ -298,6 +298,14 @@ def test_folder_whose_key_is_elsewhere_shows_what_to_do(qtbot, home: Path, embed
         assert not window.splitter.isVisible()
     finally:
         close_window(window)
+
+
+def test_damaged_settings_stop_the_app_with_a_message_not_a_traceback(home: Path) -> None:
+    (home / "settings.json").write_text("{ not json", encoding="utf-8")
+    result = run_cli("gui", "--quit-after", "1", env={"QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 1
+    assert "settings file" in result.stderr and "delete it to reset" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # -- password-protected documents -------------------------------------------------------------

@@ -229,7 +229,8 @@ class MainWindow(QMainWindow):
         self.chats.documents = {d.doc_id: d.name for d in docs}
 
     def _on_controller_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 8000)
+        if self.states.showing_content():  # a note may name a file: never under the lock screen
+            self.statusBar().showMessage(text, 8000)
 
     # -- documents --------------------------------------------------------------------------
 
