@@ -7,7 +7,10 @@ the cited page, and saves what the screen shows at each step:
 - ``01-first-run.png``: the empty first run;
 - ``02-cited-answer.png``: a conversation with a cited answer;
 - ``03-library-failed-file.png``: the library with one file that could not be read;
-- ``04-pdf-viewer.png``: the PDF viewer on the cited page.
+- ``04-pdf-viewer.png``: the PDF viewer on the cited page;
+- ``05-export-dialog.png``: exporting that conversation (the dialog);
+- ``06-settings-privacy.png``: the Privacy tab of the settings (the dialog);
+- ``07-lock-screen.png``: the window locked by the app lock.
 
 It prints one JSON line of what it checked and exits 1 when a step did not happen.
 """
@@ -54,6 +57,10 @@ def main(out: Path) -> int:
 
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
+
+    from app.core import netguard
+
+    netguard.install()  # as the launcher does (app.cli.main), so the status bar shows the real state
 
     from app.gui.app import application, build
     from tests import docmaker
@@ -111,10 +118,38 @@ def main(out: Path) -> int:
         checks["cited_page"] = answer.citations[0].page
     shot("04-pdf-viewer.png")
 
+    def dialog_shot(name: str, dialog) -> None:  # noqa: ANN001
+        dialog.show()
+        wait(app, lambda: False, 0.6)
+        image = QGuiApplication.primaryScreen().grabWindow(dialog.winId())
+        image.save(str(out / name), "PNG")
+        checks[name] = [image.width(), image.height()]
+        dialog.reject()
+
+    made = window.export_dialog()
+    if made is not None:
+        dialog_shot("05-export-dialog.png", made[1])
+    settings = window.settings_dialog()
+    settings.tabs.setCurrentWidget(settings.privacy_page)
+    settings.show()
+    settings.privacy_page.verify_button.click()
+    checks["audit_verified"] = wait(app, lambda: "intact" in settings.privacy_page.verify_result.text(), 30)
+    dialog_shot("06-settings-privacy.png", settings)
+    from app.core.applock import AppLock
+
+    AppLock(window.engine.paths.root).set("screenshot lock", idle_minutes=10)
+    window.privacy.sig_lock_changed.emit()
+    window.states.lock()
+    checks["locked"] = window.stack.currentWidget() is window.lock_screen
+    window.lock_screen.field.setText("not the passphrase")
+    window.lock_screen.unlock_button.click()
+    checks["refused"] = wait(app, lambda: "Wrong passphrase" in window.lock_screen.message.text(), 30)
+    shot("07-lock-screen.png")
+
     window.close()
     window.engine.close()
     ok = all(bool(checks.get(k)) for k in ("model_ready", "library_read", "answered", "chips", "failed_reason",
-                                          "pdf_shown")) and checks.get("pdf_page") == checks.get("cited_page")
+                                          "pdf_shown", "locked", "refused", "audit_verified")) and checks.get("pdf_page") == checks.get("cited_page")
     checks["ok"] = ok
     print(json.dumps(checks))
     del Qt

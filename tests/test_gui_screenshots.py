@@ -14,7 +14,9 @@ from PySide6.QtGui import QImage
 
 from tests.conftest import REPO
 
-SHOTS = ("01-first-run.png", "02-cited-answer.png", "03-library-failed-file.png", "04-pdf-viewer.png")
+SHOTS = ("01-first-run.png", "02-cited-answer.png", "03-library-failed-file.png", "04-pdf-viewer.png",
+         "07-lock-screen.png")
+DIALOGS = ("05-export-dialog.png", "06-settings-privacy.png")
 
 
 @pytest.fixture
@@ -55,3 +57,6 @@ def test_real_window_screenshots(xvfb: str, tmp_path: Path) -> None:
         assert image.width() >= 1000 and image.height() >= 600, (name, image.width(), image.height())
         colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 23)}
         assert len(colours) > 8, f"{name} looks blank"
+    for name in DIALOGS:
+        image = QImage(str(out / name))
+        assert not image.isNull() and image.width() >= 400 and image.height() >= 150, name

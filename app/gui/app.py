@@ -14,6 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.core.engine import Engine
+from app.core.errors import SanctumError
 from app.gui import theme
 from app.gui.main_window import MainWindow
 from app.gui.passphrase import PassphraseBroker
@@ -34,6 +35,22 @@ def application() -> QApplication:
     return app
 
 
+def _cannot_start(exc: BaseException) -> int:
+    """Say why the window cannot open (never a traceback) and return the exit code."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.gui.tasks import user_message
+
+    message = user_message(exc) if isinstance(exc, SanctumError) else f"{exc.strerror or exc}: {exc.filename}"
+    print(f"sanctum: {message}", file=sys.stderr)
+    box = QMessageBox(QMessageBox.Icon.Critical, "Sanctum cannot start",
+                      f"Sanctum cannot start: {message[:1].lower() + message[1:]}")
+    box.setInformativeText("Nothing was changed. Fix the problem above and open Sanctum again.")
+    if QApplication.platformName() != "offscreen":
+        box.exec()
+    return 1
+
+
 def build(engine: Engine | None = None, *, chat_model: Path | None = None,
           embedding_model: Path | None = None) -> MainWindow:
     """The window over ``engine`` (by default one on the user's data folder)."""
@@ -51,7 +68,10 @@ def run(*, quit_after: float | None = None, screenshot: Path | None = None,
         chat_model: Path | None = None, embedding_model: Path | None = None) -> int:
     """Show the main window and run the event loop until it closes."""
     app = application()
-    window = build(chat_model=chat_model, embedding_model=embedding_model)
+    try:
+        window = build(chat_model=chat_model, embedding_model=embedding_model)
+    except (SanctumError, OSError) as exc:  # a damaged settings file, an unwritable data folder
+        return _cannot_start(exc)
     window.show()
     window.start()
     if quit_after is not None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -35,7 +36,12 @@ from app.gui.chat.conversation_list_panel import ConversationListPanel
 from app.gui.chat.scope_dialog import ScopeDialog
 from app.gui.library.controller import LibraryController
 from app.gui.library.library_panel import LibraryPanel
-from app.gui.offline import offline_state
+from app.gui.offline import OfflineIndicator
+from app.gui.privacy.controller import PrivacyController
+from app.gui.privacy.dialogs import ExportDialog
+from app.gui.privacy.idle import IdleWatcher
+from app.gui.privacy.screens import LockScreen, NoticeScreen
+from app.gui.privacy.window_states import WindowStates
 from app.gui.settings.settings_dialog import SettingsDialog, describe_model
 from app.gui.tasks import Lanes
 from app.gui.viewer.source_panel import SourcePanel
@@ -90,8 +96,17 @@ class MainWindow(QMainWindow):
         for w in (self.conversations, self.chat, self.side):
             self.splitter.addWidget(w)
         self.splitter.setStretchFactor(1, 1)
-        self.setCentralWidget(self.splitter)
+        # The content, the lock screen and notices share one place: locked, nothing of it is shown.
+        self.stack = QStackedWidget(self)
+        self.lock_screen = LockScreen(self.stack)
+        self.notice = NoticeScreen(self.stack)
+        for page in (self.splitter, self.lock_screen, self.notice):
+            self.stack.addWidget(page)
+        self.setCentralWidget(self.stack)
         self.overlay = _DropOverlay(self)
+        self.privacy = PrivacyController(engine, self.lanes, self)
+        self.idle = IdleWatcher(self)
+        self.states = WindowStates(self)
 
         self.chats = ChatController(engine, self.lanes, self.chat, self.conversations, self)
         self.docs = LibraryController(engine, self.lanes, self.library, self)
@@ -104,6 +119,8 @@ class MainWindow(QMainWindow):
         self.chat.welcome.add_folder.clicked.connect(self.add_folder)
         self.library.sig_add_files.connect(self.add_files)
         self.library.sig_add_folder.connect(self.add_folder)
+        self.conversations.sig_export.connect(self.export_conversation)
+        self.chat.sig_export_clicked.connect(self.export_conversation)
         self._build_status_bar()
         self._build_menus()
         self._restore_geometry()
@@ -113,11 +130,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        state = offline_state()
-        self.offline_label = QLabel(f"<span style='color:{theme.ok_color()}'>●</span> {html.escape(state.text)}", self)
-        self.offline_label.setAccessibleName("Network status")
-        self.offline_label.setAccessibleDescription(state.detail)
-        self.offline_label.setToolTip(state.detail)
+        self.offline_label = OfflineIndicator(self)
         self.model_label = QLabel("Chat model: loading…", self)
         self.model_label.setAccessibleName("Chat model")
         self.docs_label = QLabel("", self)
@@ -134,7 +147,10 @@ class MainWindow(QMainWindow):
                 a.setShortcut(QKeySequence(shortcut))
             a.triggered.connect(slot)
             menu.addAction(a)
+            self.content_actions.append(a)
             return a
+
+        self.content_actions: list[QAction] = []  # disabled while the window is locked
 
         m = self.menuBar().addMenu("&File")
         action(m, "Add &files…", self.add_files, QKeySequence.StandardKey.Open)
@@ -142,12 +158,14 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         action(m, "&Settings…", self.open_settings, "Ctrl+,")
         m.addSeparator()
-        action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        quit_action = action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.content_actions.remove(quit_action)  # quitting is always allowed, also when locked
         m = self.menuBar().addMenu("&Conversation")
         action(m, "&New conversation", self.chats.new_conversation, QKeySequence.StandardKey.New)
         action(m, "&Rename…", self.conversations.rename_current)
         action(m, "&Delete…", self.conversations.delete_current)
         action(m, "&Choose documents…", self._on_chat_scope_clicked)
+        action(m, "&Export…", self.export_conversation, "Ctrl+E")
         action(m, "&Stop the answer", self.chats.stop)
         m = self.menuBar().addMenu("&View")
         action(m, "&Question box", lambda: self.chat.input.setFocus(), "Ctrl+L")
@@ -176,11 +194,21 @@ class MainWindow(QMainWindow):
     # -- starting ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the library and conversations, and load the chat model, all off the UI thread."""
+        """Open the library and conversations, and load the chat model, all off the UI thread.
+
+        With the app lock on, the lock screen comes first (the content loads behind it). A data
+        folder that cannot be opened here (its key is elsewhere, a refused library) gets a screen
+        that says why and what to do.
+        """
+        self.states.start()
+        self.chat.input.setFocus()
+        self.states.open_data()
+        self.lanes.run(self.lanes.inference, self.engine.chat_model, self._on_model_loaded, self._on_model_failed)
+
+    def load_content(self) -> None:
+        """Read the library and the conversations (once the data is open)."""
         self.docs.refresh()
         self.chats.load()
-        self.chat.input.setFocus()
-        self.lanes.run(self.lanes.inference, self.engine.chat_model, self._on_model_loaded, self._on_model_failed)
 
     def _on_model_loaded(self, model: object) -> None:
         self.model_ready = True
@@ -201,7 +229,8 @@ class MainWindow(QMainWindow):
         self.chats.documents = {d.doc_id: d.name for d in docs}
 
     def _on_controller_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 8000)
+        if self.states.showing_content():  # a note may name a file: never under the lock screen
+            self.statusBar().showMessage(text, 8000)
 
     # -- documents --------------------------------------------------------------------------
 
@@ -220,7 +249,7 @@ class MainWindow(QMainWindow):
             self.docs.add(paths)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if dropped_paths(event.mimeData().urls()):
+        if self.states.showing_content() and dropped_paths(event.mimeData().urls()):
             event.acceptProposedAction()
             self.overlay.setGeometry(self.centralWidget().geometry().adjusted(16, 16, -16, -16))
             self.overlay.show()
@@ -266,7 +295,9 @@ class MainWindow(QMainWindow):
         from app.core import models
 
         default = str(models.shipped_models_dir() / models.DEFAULT_CHAT.filename)
-        dialog = SettingsDialog(self.engine.settings, default_model=default, parent=self)
+        dialog = SettingsDialog(self.engine.settings, default_model=default, privacy=self.privacy, parent=self)
+        if dialog.privacy_page is not None:
+            dialog.privacy_page.sig_wipe_requested.connect(lambda: (dialog.reject(), self.states.confirm_wipe()))
 
         def read(path: str) -> None:
             self.lanes.run(self.lanes.io, lambda: describe_model(read_gguf_info(Path(path))),
@@ -293,6 +324,32 @@ class MainWindow(QMainWindow):
         self.lanes.run(self.lanes.inference, work, self._on_model_loaded, self._on_model_failed)
         self._on_controller_message("Settings saved.")
 
+    # -- export -----------------------------------------------------------------------------
+
+    def export_dialog(self, conv_id: str | None = None) -> tuple[str, ExportDialog] | None:
+        """The export dialog for a conversation (by default the open one); None when there is none."""
+        conv_id = conv_id or (self.chats.current.conv_id if self.chats.current else None)
+        if conv_id is None:
+            self._on_controller_message("Nothing to export yet: ask a question first.")
+            return None
+        item = next((c for c in self.conversations.model.items if c.conv_id == conv_id), None)
+        title = item.title if item else self.chat.full_title()
+        folder = Path(str(self.ui_state.value("export/folder", str(Path.home()))))
+        return conv_id, ExportDialog(title, folder if folder.is_dir() else Path.home(), parent=self)
+
+    def export_conversation(self, conv_id: str | None = None) -> None:
+        made = self.export_dialog(conv_id if isinstance(conv_id, str) else None)
+        if made is not None and made[1].exec() == QDialog.DialogCode.Accepted:
+            self.run_export(made[0], made[1])
+
+    def run_export(self, conv_id: str, dialog: ExportDialog) -> None:
+        """Export as an accepted dialog says (in the io lane); the result goes to the status bar."""
+        path, redact = dialog.chosen_path(), dialog.redact.isChecked()
+        self.ui_state.setValue("export/folder", str(path.parent))
+        self._on_controller_message("Exporting…")
+        self.privacy.export(conv_id, path, redact=redact, on_done=self._on_controller_message,
+                            on_failed=lambda m: self._on_controller_message(f"The export failed: {m}"))
+
     def _about(self) -> None:
         from PySide6.QtWidgets import QMessageBox
 
@@ -305,6 +362,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the work in hand, keep everything (the answer so far, the unsent text), then close."""
+        self.docs.passwords.cancel()
+        if self.states.wiped:  # nothing may be written again into the wiped folder
+            event.accept()
+            return
         self.ui_state.setValue("window/geometry", self.saveGeometry())
         self.ui_state.setValue("window/splitter", self.splitter.saveState())
         self.ui_state.sync()

@@ -79,6 +79,7 @@ def app_stylesheet() -> str:
     }}
     QPushButton#CitationChip:hover {{ border-color: {accent.name()}; }}
     QPushButton#CitationChip:focus {{ border: 2px solid {accent.name()}; }}
+    QFrame#ScreenCard {{ background: {base.name()}; border: 1px solid {border}; border-radius: 14px; }}
     QFrame#WelcomeCard {{ background: {base.name()}; border: 1px dashed {mix(window, text, 0.3)}; border-radius: 14px; }}
     QFrame#DropOverlay {{ background: {mix(base, accent, 0.18)}; border: 3px dashed {accent.name()};
         border-radius: 16px; }}

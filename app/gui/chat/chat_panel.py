@@ -124,6 +124,9 @@ class ChatPanel(QWidget):
     sig_draft_changed = Signal(str)
     """Emitted (debounced) with the unsent text, so it can be kept."""
 
+    sig_export_clicked = Signal()
+    """Emitted when the user wants to export this conversation."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.busy = False
@@ -134,6 +137,7 @@ class ChatPanel(QWidget):
 
         header = QHBoxLayout()
         header.setContentsMargins(20, 10, 16, 8)
+        header.setSpacing(8)
         self.title = QLabel("New conversation", self)
         self.title.setAccessibleName("Conversation title")
         self.title.setFont(theme.scaled_font(self, 1.2, bold=True))
@@ -143,8 +147,15 @@ class ChatPanel(QWidget):
         self.scope_button.setAccessibleName("Documents this conversation uses")
         self.scope_button.setToolTip("Choose which documents this conversation answers from")
         self.scope_button.clicked.connect(self.sig_scope_clicked)
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setAccessibleName("Export this conversation")
+        self.export_button.setToolTip("Save this conversation as Markdown or PDF, optionally without personal data "
+                                      "(Ctrl+E)")
+        self.export_button.clicked.connect(self.sig_export_clicked)
+        self.export_button.setEnabled(False)  # until the conversation has a message
         header.addWidget(self.title, 1)
         header.addWidget(self.scope_button)
+        header.addWidget(self.export_button)
         layout.addLayout(header)
 
         self.scroll = QScrollArea(self)
@@ -194,6 +205,7 @@ class ChatPanel(QWidget):
             w.deleteLater()
         self.messages = []
         self.welcome.setVisible(True)
+        self.export_button.setEnabled(False)
 
     def _add(self, widget: MessageWidget) -> MessageWidget:
         self.welcome.setVisible(False)
@@ -202,6 +214,7 @@ class ChatPanel(QWidget):
         widget.sig_copy.connect(self.sig_copy)
         widget.sig_regenerate.connect(self.sig_regenerate)
         self.messages.append(widget)
+        self.export_button.setEnabled(True)
         self._stick_to_bottom = True
         return widget
 

@@ -35,6 +35,9 @@ class ConversationListPanel(QWidget):
     sig_deleted = Signal(str)
     """Emitted with the id of a conversation the user confirmed deleting."""
 
+    sig_export = Signal(str)
+    """Emitted with the id of a conversation the user wants to export."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = ConversationListModel(self)
@@ -70,6 +73,8 @@ class ConversationListPanel(QWidget):
         self.delete_action = QAction("Delete…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Delete),
                                      shortcutContext=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.delete_action.triggered.connect(self.delete_current)
+        self.export_action = QAction("Export…", self)
+        self.export_action.triggered.connect(self.export_current)
         self.view.addActions([self.rename_action, self.delete_action])
         self._silent = False
 
@@ -94,10 +99,22 @@ class ConversationListPanel(QWidget):
     def _on_view_context_menu(self, pos: QPoint) -> None:
         if not self.view.indexAt(pos).isValid():
             return
+        self.view.setCurrentIndex(self.view.indexAt(pos))
+        self.context_menu().exec(self.view.viewport().mapToGlobal(pos))
+
+    def context_menu(self) -> QMenu:
+        """The menu of the current conversation: rename, export, delete."""
         menu = QMenu(self)
         menu.addAction(self.rename_action)
+        menu.addAction(self.export_action)
+        menu.addSeparator()
         menu.addAction(self.delete_action)
-        menu.exec(self.view.viewport().mapToGlobal(pos))
+        return menu
+
+    def export_current(self) -> None:
+        conv_id = self.current_id()
+        if conv_id:
+            self.sig_export.emit(conv_id)
 
     def rename_current(self) -> None:
         index = self.view.currentIndex()

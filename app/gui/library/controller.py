@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QWidget
 
 from app.core.engine import Engine
 from app.core.ingest import FileOutcome, IngestProgress
 from app.core.library import Document
 from app.gui.library.library_panel import LibraryPanel
+from app.gui.library.password import DocumentPasswordBroker
 from app.gui.library.workers import IngestWorker
 from app.gui.tasks import Lanes
 
@@ -31,6 +33,8 @@ class LibraryController(QObject):
         self.engine, self.lanes, self.panel = engine, lanes, panel
         self.worker: IngestWorker | None = None
         self._waiting: list[Path] = []  # dropped while a batch runs: read next
+        # Asks for passwords of encrypted files on the UI thread; its parent is the dialogs' window.
+        self.passwords = DocumentPasswordBroker(parent if isinstance(parent, QWidget) else None)
         panel.sig_cancel.connect(self.cancel)
         panel.sig_remove.connect(self.remove)
 
@@ -52,7 +56,8 @@ class LibraryController(QObject):
             self._waiting += paths
             self.sig_message.emit(f"{len(paths)} more item(s) will be read after the current ones.")
             return
-        worker = IngestWorker(service=self.engine.ingest_service, paths=paths)
+        self.passwords.reset()
+        worker = IngestWorker(service=self.engine.ingest_service, paths=paths, password_for=self.passwords)
         s = worker.signals
         s.sig_queued.connect(self._on_worker_queued)
         s.sig_progress.connect(self._on_worker_progress)
@@ -65,6 +70,7 @@ class LibraryController(QObject):
     def cancel(self) -> None:
         if self.worker is not None:
             self.worker.stop()
+            self.passwords.cancel()
             self._waiting = []
             self.panel.set_cancelling()
 

@@ -33,13 +33,16 @@ class IngestWorker(QRunnable):
     Args:
         service: Returns the ingest service (called on the worker: it may load the embedder).
         paths: Files and folders.
+        password_for: Asks for the password of an encrypted file (None: such files are skipped).
     """
 
-    def __init__(self, *, service: Callable[[], IngestService], paths: Sequence[Path]) -> None:
+    def __init__(self, *, service: Callable[[], IngestService], paths: Sequence[Path],
+                 password_for: Callable[[Path], str | None] | None = None) -> None:
         super().__init__()
         self.signals = IngestSignals()
         self._service = service
         self.paths = list(paths)
+        self.password_for = password_for
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -63,7 +66,8 @@ class IngestWorker(QRunnable):
             service = self._service()
             files, _ = service.expand(self.paths)
             self.signals.sig_queued.emit([str(f) for f in files])
-            service.ingest(self.paths, on_file=on_file, progress=on_progress, cancelled=self._stop.is_set)
+            service.ingest(self.paths, on_file=on_file, progress=on_progress, cancelled=self._stop.is_set,
+                           password_for=self.password_for)
         except Cancelled:
             summary["cancelled"] = True
         except BaseException as exc:

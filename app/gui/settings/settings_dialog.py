@@ -1,10 +1,11 @@
-"""The settings a person may want to change: which model, how much context, how many passages."""
+"""The settings a person may want to change: which model, how much context, how many passages, privacy."""
 
 from __future__ import annotations
 
 import dataclasses
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +28,10 @@ from app.core.config import Settings
 from app.core.errors import ConfigError
 from app.core.gguf_info import GGUFInfo
 from app.gui import theme
+
+if TYPE_CHECKING:
+    from app.gui.privacy.controller import PrivacyController
+    from app.gui.settings.privacy_page import PrivacyPage
 
 
 def describe_model(info: GGUFInfo) -> str:
@@ -44,7 +50,8 @@ class SettingsDialog(QDialog):
     sig_model_chosen = Signal(str)
     """Emitted with a .gguf path whose header should be read (the caller calls show_model_info)."""
 
-    def __init__(self, settings: Settings, *, default_model: str, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, *, default_model: str, privacy: PrivacyController | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
@@ -52,6 +59,9 @@ class SettingsDialog(QDialog):
         self._default_model = default_model
         self._result: Settings | None = None
         layout = QVBoxLayout(self)
+        self.tabs = QTabWidget(self)
+        general = QWidget(self.tabs)
+        general_layout = QVBoxLayout(general)
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
 
@@ -122,7 +132,16 @@ class SettingsDialog(QDialog):
         enote.setWordWrap(True)
         theme.set_muted(enote)
         form.addRow("", enote)
-        layout.addLayout(form)
+        general_layout.addLayout(form)
+        general_layout.addStretch(1)
+        self.tabs.addTab(general, "&Models and answers")
+        self.privacy_page: PrivacyPage | None = None
+        if privacy is not None:
+            from app.gui.settings.privacy_page import PrivacyPage
+
+            self.privacy_page = PrivacyPage(settings, privacy, self.tabs)
+            self.tabs.addTab(self.privacy_page, "&Privacy")
+        layout.addWidget(self.tabs)
 
         self.error = QLabel("", self)
         self.error.setAccessibleName("Settings problem")
@@ -177,6 +196,8 @@ class SettingsDialog(QDialog):
             threads=self.threads.value(),
             temperature=round(self.temperature.value(), 2),
             top_k=self.top_k.value(),
+            audit_full_questions=(self.privacy_page.full_questions.isChecked() if self.privacy_page
+                                  else self._original.audit_full_questions),
         )
         if candidate.max_answer_tokens >= candidate.context_size:
             candidate.max_answer_tokens = max(16, candidate.context_size // 4)

@@ -1,0 +1,1 @@
+"""The desktop side of the privacy features: app lock, export, wipe, audit checks."""
