@@ -50,8 +50,8 @@ def test_rag_latency_benchmark(home: Path, tmp_path: Path) -> None:
 
 
 def test_memory_benchmark(home: Path, tmp_path: Path) -> None:
-    mem = _bench("memory", "--pages", "8", out=tmp_path / "memory.json")
-    assert mem["idle_window_mb"] > 0 and mem["models_loaded_peak_mb"] >= mem["idle_window_mb"]
+    # The window's figures come from the startup benchmark's watcher, tested above.
+    mem = _bench("memory", "--pages", "8", "--no-window", out=tmp_path / "memory.json")
     assert set(mem["ingest"]) == {"2", "8"}
     for figures in mem["ingest"].values():
         assert figures["parent_peak_mb"] > 0 and figures["worker_peak_mb"] > 0

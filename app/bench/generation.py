@@ -127,6 +127,7 @@ def run(
         "settings": settings,
         "sanctum": s,
         "raw": r,
+        "per_round": {"sanctum": vars(s_side), "raw": vars(r_side)},
         "ratio_tokens_per_s": round(s["tokens_per_s"] / r["tokens_per_s"], 3) if r["tokens_per_s"] else None,
         "ratio_first_token": round(s["first_token_s"] / r["first_token_s"], 3) if r["first_token_s"] else None,
     }

@@ -146,38 +146,41 @@ def ingest_peak(pdf: Path, home: Path) -> dict[str, Any]:
     }
 
 
-def run(*, pages: int = 600) -> dict[str, Any]:
-    """Measure; returns a JSON-ready result."""
+def run(*, pages: int = 600, window: bool = True) -> dict[str, Any]:
+    """Measure (``window`` False: only the ingests); returns a JSON-ready result."""
+    result: dict[str, Any] = {"benchmark": "memory"}
     with tempfile.TemporaryDirectory(prefix="sanctum-bench-memory-") as tmp:
         root = Path(tmp)
-        env = startup.child_env(root / "gui-home", models=True)
-        startup._launch(startup._SANCTUM, env)  # first start: checksums, key
-        app = startup._launch(startup._SANCTUM, env)
-        bare = startup._launch(startup._RAW, env)
-        small_pages = max(1, pages // 4)
+        if window:
+            env = startup.child_env(root / "gui-home", models=True)
+            startup._launch(startup._SANCTUM, env)  # first start: checksums, key
+            app = startup._launch(startup._SANCTUM, env)
+            bare = startup._launch(startup._RAW, env)
+            result.update({
+                "bare_qt_window_mb": bare.get("rss_visible_mb"),
+                "idle_window_mb": app.get("rss_visible_mb"),
+                "heavy_imported_at_visible": app.get("heavy_imported_at_visible"),
+                "models_loaded_peak_mb": app.get("peak_rss_mb"),
+            })
         ingests = {}
-        for n in (small_pages, pages):
+        for n in (max(1, pages // 4), pages):
             pdf = write_pdf(root / f"report-{n}-pages.pdf", n)
             figures = ingest_peak(pdf, root / f"ingest-home-{n}")
             figures["pdf_mb"] = round(pdf.stat().st_size / 2**20, 2)
             ingests[str(n)] = figures
-    return {
-        "benchmark": "memory",
-        "bare_qt_window_mb": bare.get("rss_visible_mb"),
-        "idle_window_mb": app.get("rss_visible_mb"),
-        "heavy_imported_at_visible": app.get("heavy_imported_at_visible"),
-        "models_loaded_peak_mb": app.get("peak_rss_mb"),
-        "pages": pages,
-        "ingest": ingests,
-    }
+    result.update({"pages": pages, "ingest": ingests})
+    return result
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = [
-        "memory (resident set, MB)",
-        f"{'bare Qt window':44}{result['bare_qt_window_mb']:>10.0f}",
-        f"{'Sanctum window open, nothing loaded':44}{result['idle_window_mb']:>10.0f}",
-        f"{'Sanctum, chat model + embedder loaded (peak)':44}{result['models_loaded_peak_mb']:>10.0f}",
+    lines = ["memory (resident set, MB)"]
+    if "idle_window_mb" in result:
+        lines += [
+            f"{'bare Qt window':44}{result['bare_qt_window_mb']:>10.0f}",
+            f"{'Sanctum window open, nothing loaded':44}{result['idle_window_mb']:>10.0f}",
+            f"{'Sanctum, chat model + embedder loaded (peak)':44}{result['models_loaded_peak_mb']:>10.0f}",
+        ]
+    lines += [
         f"{'ingesting a PDF (peak):':44}{'parent':>10}{'parser':>10}{'chunks':>10}{'time (s)':>10}",
     ]
     for n, figures in result["ingest"].items():

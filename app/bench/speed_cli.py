@@ -40,6 +40,7 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
 
     p = bench.add_parser("memory", help="peak RSS idle, with the model loaded, and ingesting a large PDF")
     p.add_argument("--pages", type=int, default=600, help="pages in the generated PDF (default 600)")
+    p.add_argument("--no-window", action="store_true", help="measure the ingests only, not the desktop app")
     _common(p, "memory", threads=False)
 
 
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.bench_command == "memory":
         from app.bench import memory as bench  # type: ignore[no-redef]
 
-        result = bench.run(pages=args.pages)
+        result = bench.run(pages=args.pages, window=not args.no_window)
     else:
         raise AssertionError(args.bench_command)
     print(bench.table(result))
