@@ -181,9 +181,9 @@ class MainWindow(QMainWindow):
         self.chats.load()
         self.chat.input.setFocus()
         self.lanes.run(self.lanes.inference, self.engine.chat_model, self._on_model_loaded, self._on_model_failed)
-        # The embedder (torch) too, now that the window shows: the first question or file need not wait
-        # for it. A failure surfaces with that first use, where it has a message to show.
-        self.lanes.run(self.lanes.ingest, lambda: self.engine.embedder)
+        # Then the embedder (torch), in the same lane so the chat model is ready first: a first question
+        # or file need not wait for it. A failure surfaces with that first use, with its message.
+        self.lanes.run(self.lanes.inference, lambda: self.engine.embedder)
 
     def _on_model_loaded(self, model: object) -> None:
         self.model_ready = True
