@@ -37,13 +37,15 @@ class Side:
         }
 
 
-def _raw_round(llm: Any, prompt: str, stop: list[str], *, max_tokens: int, seed: int) -> tuple[float, float, int]:
+def _raw_round(
+    llm: Any, prompt: str, stop: list[str], *, max_tokens: int, temperature: float, seed: int
+) -> tuple[float, float, int]:
     llm.reset()
     llm.set_seed(seed)
     start = time.perf_counter()
     first = None
     count = 0
-    for piece in llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.7, top_p=0.9,
+    for piece in llm.create_completion(prompt, max_tokens=max_tokens, temperature=temperature, top_p=0.9,
                                        repeat_penalty=1.1, stop=stop or None, stream=True):
         if piece["choices"][0]["text"]:
             if first is None:
@@ -54,13 +56,15 @@ def _raw_round(llm: Any, prompt: str, stop: list[str], *, max_tokens: int, seed:
     return first - start, (count - 1) / (end - first) if count > 1 else 0.0, count
 
 
-def _sanctum_round(model: ChatModel, messages: list[Message], *, max_tokens: int, seed: int) -> tuple[float, float, int]:
+def _sanctum_round(
+    model: ChatModel, messages: list[Message], *, max_tokens: int, temperature: float, seed: int
+) -> tuple[float, float, int]:
     model._llm.reset()  # same cold cache as the raw side
     model._llm.set_seed(seed)
     stats = GenerationStats()
     start = time.perf_counter()
     first = None
-    for _ in model.stream(messages, max_tokens=max_tokens, temperature=0.7, stats=stats):
+    for _ in model.stream(messages, max_tokens=max_tokens, temperature=temperature, stats=stats):
         if first is None:
             first = time.perf_counter()
     end = time.perf_counter()
@@ -69,27 +73,44 @@ def _sanctum_round(model: ChatModel, messages: list[Message], *, max_tokens: int
     return first - start, (count - 1) / (end - first) if count > 1 else 0.0, count
 
 
-def run(model_path: Path, *, rounds: int = 3, max_tokens: int = 128, context: int = 4096, threads: int = 0) -> dict[str, Any]:
-    """Run the comparison; returns a JSON-ready result."""
+def run(
+    model_path: Path, *, rounds: int = 5, max_tokens: int = 128, temperature: float = 0.0, context: int = 4096,
+    threads: int = 0,
+) -> dict[str, Any]:
+    """Run the comparison; returns a JSON-ready result.
+
+    ``threads`` 0 means Sanctum's own default; the raw side is then given exactly the thread
+    counts Sanctum's model ended up with, so the two differ only in the code around llama.cpp.
+    """
     from llama_cpp import Llama
 
     sanctum = ChatModel(model_path, context_size=context, threads=threads)
-    kwargs: dict[str, Any] = {"n_ctx": sanctum.context_size, "verbose": False, "n_batch": 512}
-    if threads > 0:
-        kwargs.update(n_threads=threads, n_threads_batch=threads)
-    raw = Llama(model_path=str(model_path), **kwargs)
+    s_llm = sanctum._llm
+    raw = Llama(model_path=str(model_path), n_ctx=sanctum.context_size, n_batch=s_llm.n_batch,
+                n_threads=s_llm.n_threads, n_threads_batch=s_llm.n_threads_batch, verbose=False)
+    settings = {"n_ctx": raw.n_ctx(), "n_batch": raw.n_batch, "n_threads": raw.n_threads,
+                "n_threads_batch": raw.n_threads_batch, "temperature": temperature, "top_p": 0.9,
+                "repeat_penalty": 1.1}
+    sanctum_settings = {"n_ctx": sanctum.context_size, "n_batch": s_llm.n_batch, "n_threads": s_llm.n_threads,
+                        "n_threads_batch": s_llm.n_threads_batch}
+    assert all(settings[k] == v for k, v in sanctum_settings.items()), (settings, sanctum_settings)
     messages = [Message("user", PROMPT)]
     prompt, stop = sanctum.render(messages)
     s_side, r_side = Side([], [], []), Side([], [], [])
     try:
-        _raw_round(raw, prompt, stop, max_tokens=8, seed=1)  # warm both (page in the weights)
-        _sanctum_round(sanctum, messages, max_tokens=8, seed=1)
+        _raw_round(raw, prompt, stop, max_tokens=8, temperature=temperature, seed=1)  # page in the weights
+        _sanctum_round(sanctum, messages, max_tokens=8, temperature=temperature, seed=1)
         for i in range(rounds):
-            for side, result in (
-                (r_side, _raw_round(raw, prompt, stop, max_tokens=max_tokens, seed=42 + i)),
-                (s_side, _sanctum_round(sanctum, messages, max_tokens=max_tokens, seed=42 + i)),
-            ):
-                ttft, tps, n = result
+            seed = 42 + i
+            sides = [
+                (r_side, lambda: _raw_round(raw, prompt, stop, max_tokens=max_tokens, temperature=temperature,
+                                            seed=seed)),  # noqa: B023 (called at once)
+                (s_side, lambda: _sanctum_round(sanctum, messages, max_tokens=max_tokens, temperature=temperature,
+                                                seed=seed)),  # noqa: B023 (called at once)
+            ]
+            # Alternate which side goes first, so a trend in the machine's load favours neither.
+            for side, one_round in sides if i % 2 == 0 else sides[::-1]:
+                ttft, tps, n = one_round()
                 side.first_token_s.append(ttft)
                 side.tokens_per_s.append(tps)
                 side.tokens.append(n)
@@ -103,8 +124,10 @@ def run(model_path: Path, *, rounds: int = 3, max_tokens: int = 128, context: in
         "prompt_tokens": sanctum_prompt_tokens(prompt, model_path),
         "rounds": rounds,
         "max_tokens": max_tokens,
+        "settings": settings,
         "sanctum": s,
         "raw": r,
+        "per_round": {"sanctum": vars(s_side), "raw": vars(r_side)},
         "ratio_tokens_per_s": round(s["tokens_per_s"] / r["tokens_per_s"], 3) if r["tokens_per_s"] else None,
         "ratio_first_token": round(s["first_token_s"] / r["first_token_s"], 3) if r["first_token_s"] else None,
     }
@@ -125,6 +148,7 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"generation: {result['model']}, prompt {result['prompt_tokens']} tokens, "
         f"{result['max_tokens']} new tokens, median of {result['rounds']} alternating rounds",
+        "same settings both sides: " + ", ".join(f"{k}={v}" for k, v in result["settings"].items()),
         f"{'':22}{'raw llama-cpp':>14}{'Sanctum':>10}{'Sanctum/raw':>13}",
         f"{'decode tokens/s':22}{r['tokens_per_s']:>14.2f}{s['tokens_per_s']:>10.2f}{result['ratio_tokens_per_s']:>13.3f}",
         f"{'first token (s)':22}{r['first_token_s']:>14.3f}{s['first_token_s']:>10.3f}{result['ratio_first_token']:>13.3f}",

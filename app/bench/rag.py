@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.core.answer import Done, Sources
+from app.core.answer import Done, Passage, Sources, build_messages
 from app.core.config import Settings
 from app.core.engine import Engine
+from app.core.llm import ChatModel, Message
 
 QUESTIONS = [
     ("What do we know about the effect of vitamin D on the risk of fractures?",
@@ -46,77 +47,107 @@ def write_scifact_files(corpus: Path, folder: Path, limit: int) -> list[Path]:
     return files
 
 
-def _ask(engine: Engine, question: str, history: list) -> tuple[Done, float, list]:
+def _ask(engine: Engine, question: str, history: list[Message]) -> tuple[Done, float, list[Passage]]:
+    """One question through AskService; returns the Done event, first-token time and the passages."""
     start = time.perf_counter()
     first = None
     done = None
-    passages: list = []
+    passages: list[Passage] = []
     for event in engine.ask_service().ask(question, history=history):
         if isinstance(event, Sources):
             passages = event.passages
-        elif first is None and not isinstance(event, Done):
-            first = time.perf_counter() - start
-        if isinstance(event, Done):
+        elif isinstance(event, Done):
             done = event
+        elif first is None:
+            first = time.perf_counter() - start
     assert done is not None and first is not None, "no answer was generated"
     return done, first, passages
 
 
-def run(scifact: Path, *, docs: int = 300, threads: int = 0, home: Path | None = None) -> dict[str, Any]:
+def _cached_prefix(model: ChatModel, prompt: str) -> int:
+    """Tokens at the start of ``prompt`` that the model's KV cache already holds."""
+    llm = model._llm
+    held = list(llm._input_ids[: llm.n_tokens])
+    tokens = llm.tokenize(prompt.encode("utf-8"), special=True)
+    n = 0
+    for a, b in zip(held, tokens, strict=False):
+        if a != b:
+            break
+        n += 1
+    return n
+
+
+def run(
+    scifact: Path, *, docs: int = 200, questions: int = 3, threads: int = 0, top_k: int = 5, answer_tokens: int = 48,
+    chat_model: Path | None = None, embedding_model: Path | None = None,
+) -> dict[str, Any]:
     """Build a library of ``docs`` abstracts and time the questions; returns a JSON-ready result."""
     from llama_cpp import Llama
 
     with tempfile.TemporaryDirectory(prefix="sanctum-bench-rag-") as tmp:
-        root = home or Path(tmp) / "home"
-        settings = Settings(threads=threads, max_answer_tokens=48, min_relevance=-1.0)
-        engine = Engine(root, settings=settings, passphrase=lambda prompt, new: "bench-passphrase")
+        settings = Settings(threads=threads, top_k=top_k, max_answer_tokens=answer_tokens, min_relevance=-1.0)
+        engine = Engine(Path(tmp) / "home", settings=settings, chat_model=chat_model, embedding_model=embedding_model,
+                        passphrase=lambda prompt, new: "bench-passphrase")
         files = write_scifact_files(scifact / "corpus.jsonl", Path(tmp) / "docs", docs)
+        ingest_started = time.perf_counter()
         engine.ingest_service().ingest(files)
+        ingest_s = time.perf_counter() - ingest_started
         model = engine.chat_model()
-        raw_llm = Llama(model_path=str(model.path), n_ctx=model.context_size, n_batch=512, verbose=False,
-                        **({"n_threads": threads, "n_threads_batch": threads} if threads else {}))
+        s_llm = model._llm
+        raw_llm = Llama(model_path=str(model.path), n_ctx=model.context_size, n_batch=s_llm.n_batch,
+                        n_threads=s_llm.n_threads, n_threads_batch=s_llm.n_threads_batch, verbose=False)
         embedder = engine.embedder
         collection = engine.store._collection
         rows = []
         try:
-            for first_q, follow_q in QUESTIONS:
-                model._llm.reset()
-                done, ttft, _ = _ask(engine, first_q, [])
+            _ask(engine, "warm-up: what is a randomized controlled trial?", [])  # page in both models
+            for first_q, follow_q in QUESTIONS[:questions]:
+                s_llm.reset()  # a cold cache, like a new conversation after another one
+                done, ttft, passages = _ask(engine, first_q, [])
                 t = done.timings
-                # Raw retrieval: the same encode + query the store makes, with the libraries alone.
+                # Raw retrieval: the dense part of the search (encode + Chroma query), libraries alone.
                 r0 = time.perf_counter()
                 vec = embedder._model.encode([first_q], normalize_embeddings=True, convert_to_numpy=True)
                 collection.query(query_embeddings=vec, n_results=settings.top_k)
                 raw_retrieval = time.perf_counter() - r0
-                prompt, _ = model.render(_prompt_messages(done))
+                # Raw prompt evaluation: the very prompt Sanctum sent, from a cold cache, to the first token.
+                prompt, _ = model.render(build_messages(first_q, passages, []))
                 raw_llm.reset()
                 p0 = time.perf_counter()
                 next(iter(raw_llm.create_completion(prompt, max_tokens=1, temperature=0.0, stream=True)))
                 raw_prompt_eval = time.perf_counter() - p0
                 # Follow-up in the same conversation (prefix cached) vs the same prompt cold.
                 history = list(done.exchange)
-                _, warm_ttft, _ = _ask(engine, follow_q, history)
-                model._llm.reset()
+                cached = _cached_prefix(model, model.render(_messages_for(engine, model, follow_q, history))[0])
+                follow, warm_ttft, _ = _ask(engine, follow_q, history)
+                s_llm.reset()
                 _, cold_ttft, _ = _ask(engine, follow_q, history)
                 rows.append({
                     "question": first_q,
                     "prompt_tokens": t["prompt_tokens"],
                     "retrieval_s": t["retrieval"],
                     "prompt_build_s": t["prompt_build"],
+                    "prompt_eval_s": round(ttft - float(t["retrieval"] or 0) - float(t["prompt_build"] or 0), 4),
                     "first_token_s": round(ttft, 4),
                     "raw_retrieval_s": round(raw_retrieval, 4),
                     "raw_prompt_eval_s": round(raw_prompt_eval, 4),
+                    "followup_prompt_tokens": follow.timings["prompt_tokens"],
+                    "followup_cached_tokens": cached,
                     "followup_first_token_s": round(warm_ttft, 4),
                     "followup_cold_first_token_s": round(cold_ttft, 4),
                 })
         finally:
             raw_llm.close()
             engine.close()
-    med = {k: round(statistics.median(r[k] for r in rows), 4) for k in rows[0] if k != "question"}
+    med = {k: round(statistics.median(float(r[k]) for r in rows), 4) for k in rows[0] if k != "question"}
     raw_total = med["raw_retrieval_s"] + med["raw_prompt_eval_s"]
     return {
         "benchmark": "rag-latency",
         "library_docs": docs,
+        "ingest_s": round(ingest_s, 1),
+        "settings": {"n_ctx": model.context_size, "n_batch": s_llm.n_batch, "n_threads": s_llm.n_threads,
+                     "n_threads_batch": s_llm.n_threads_batch, "top_k": settings.top_k,
+                     "retrieval_mode": settings.retrieval_mode},
         "questions": rows,
         "median": med,
         "ratio_first_token_vs_raw": round(med["first_token_s"] / raw_total, 3),
@@ -124,11 +155,11 @@ def run(scifact: Path, *, docs: int = 300, threads: int = 0, home: Path | None =
     }
 
 
-def _prompt_messages(done: Done) -> list:
-    from app.core.answer import SYSTEM_PROMPT
-    from app.core.llm import Message
-
-    return [Message("system", SYSTEM_PROMPT), done.exchange[0]]
+def _messages_for(engine: Engine, model: ChatModel, question: str, history: list[Message]) -> list[Message]:
+    """The messages AskService will send for ``question`` (same search, same fitting), without asking."""
+    service = engine.ask_service()
+    candidates = service.search.search(question, k=engine.settings.top_k)
+    return service._fit(model, question, candidates, history)[1]
 
 
 def table(result: dict[str, Any]) -> str:
@@ -136,11 +167,14 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join([
         f"rag-latency: {result['library_docs']} documents, median of {len(result['questions'])} questions "
         f"({m['prompt_tokens']:.0f} prompt tokens)",
+        "settings: " + ", ".join(f"{k}={v}" for k, v in result["settings"].items()),
         f"{'':34}{'raw libraries':>14}{'Sanctum':>10}",
         f"{'retrieval (s)':34}{m['raw_retrieval_s']:>14.3f}{m['retrieval_s']:>10.3f}",
         f"{'prompt build (s)':34}{'-':>14}{m['prompt_build_s']:>10.3f}",
+        f"{'prompt evaluation (s)':34}{m['raw_prompt_eval_s']:>14.3f}{m['prompt_eval_s']:>10.3f}",
         f"{'first token, all included (s)':34}{m['raw_retrieval_s'] + m['raw_prompt_eval_s']:>14.3f}"
         f"{m['first_token_s']:>10.3f}   ratio {result['ratio_first_token_vs_raw']:.3f}",
         f"follow-up first token: {m['followup_first_token_s']:.3f} s with the conversation's cached prefix, "
-        f"{m['followup_cold_first_token_s']:.3f} s cold ({result['followup_speedup']:.2f}x sooner)",
+        f"{m['followup_cold_first_token_s']:.3f} s cold ({result['followup_speedup']:.2f}x sooner; "
+        f"{m['followup_cached_tokens']:.0f} of {m['followup_prompt_tokens']:.0f} prompt tokens cached)",
     ])

@@ -204,6 +204,9 @@ class MainWindow(QMainWindow):
         self.chat.input.setFocus()
         self.states.open_data()
         self.lanes.run(self.lanes.inference, self.engine.chat_model, self._on_model_loaded, self._on_model_failed)
+        # Then the embedder (torch), in the same lane so the chat model is ready first: a first question
+        # or file need not wait for it. A failure surfaces with that first use, with its message.
+        self.lanes.run(self.lanes.inference, lambda: self.engine.embedder)
 
     def load_content(self) -> None:
         """Read the library and the conversations (once the data is open)."""
