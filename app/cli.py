@@ -130,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in (None, "gui"):
         from app.gui.launch import launch
 
-        return launch(quit_after=getattr(args, "quit_after", None), screenshot=getattr(args, "screenshot", None))
+        return launch(quit_after=getattr(args, "quit_after", None), screenshot=getattr(args, "screenshot", None),
+                      chat_model=args.model, embedding_model=args.embedding_model)
     if args.command in ("search",) and args.k < 1:
         parser.error("-k must be 1 or more")
     from app.core.errors import SanctumError

@@ -97,6 +97,13 @@ def test_a_scan_without_tesseract_says_what_to_install(tmp_path: Path, monkeypat
         parse(docmaker.make_png(tmp_path / "a.png", ["Anything"]))
 
 
+def test_the_ocr_message_crosses_the_process_boundary_unchanged() -> None:
+    import pickle
+
+    sent = OcrUnavailable("this is an image")
+    assert str(pickle.loads(pickle.dumps(sent))) == str(sent)  # the parser worker pickles it
+
+
 # --- OpenDocument, RTF, EPUB, legacy Excel -----------------------------------------------------------
 
 

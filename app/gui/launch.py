@@ -24,16 +24,18 @@ def has_display() -> bool:
     return True  # Windows and macOS always have a desktop session for a GUI app
 
 
-def launch(*, quit_after: float | None = None, screenshot: Path | None = None) -> int:
+def launch(*, quit_after: float | None = None, screenshot: Path | None = None,
+           chat_model: Path | None = None, embedding_model: Path | None = None) -> int:
     """Open the main window and run the event loop; returns the exit code.
 
     Args:
         quit_after: Close the app this many seconds after the window is ready (smoke tests).
         screenshot: Save a PNG of the window just before quitting (smoke tests, docs).
+        chat_model, embedding_model: Models for this run (``sanctum --model FILE.gguf gui``).
     """
     if not has_display():
         print(NO_DISPLAY, file=sys.stderr)
         return 1
     from app.gui.app import run
 
-    return run(quit_after=quit_after, screenshot=screenshot)
+    return run(quit_after=quit_after, screenshot=screenshot, chat_model=chat_model, embedding_model=embedding_model)

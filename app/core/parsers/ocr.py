@@ -43,6 +43,12 @@ class OcrUnavailable(ParseError):
             f"OCR needed: {what}, and reading it needs the Tesseract OCR program, which is not "
             "installed (on Debian/Ubuntu: apt install tesseract-ocr tesseract-ocr-eng)"
         )
+        self.what = what
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        # Sent back from the parser process: rebuilt from ``what``, not from the whole message
+        # (which would say "OCR needed: OCR needed: …").
+        return (type(self), (self.what,))
 
 
 def tesseract_path() -> str | None:
