@@ -33,6 +33,10 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--chunks", type=int, default=100_000, help="chunks in the synthetic library (default 100000)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
 
+    from app.bench import data_cli  # ingest, embedders, rescan, search
+
+    data_cli.add_parsers(bench)
+
 
 def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> int:
     """Run the benchmark named by ``args.bench_command``; returns the exit code."""
@@ -46,6 +50,10 @@ def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> i
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         return 0
+    from app.bench import data_cli
+
+    if args.bench_command in data_cli.COMMANDS:
+        return data_cli.run(args, passphrase=passphrase)
     raise AssertionError(args.bench_command)
 
 

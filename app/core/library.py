@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,6 +122,12 @@ class Library:
         self._db.close()
 
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        if self._db.in_transaction:  # inside batch(): its transaction holds this write too
+            return nullcontext(self._db)
+        return transaction(self._db)
+
+    def batch(self) -> AbstractContextManager[sqlite3.Connection]:
+        """Several writes as one transaction (one disk sync instead of one per write): all or none."""
         return transaction(self._db)
 
     def get(self, path: Path) -> Document | None:
