@@ -20,6 +20,7 @@ from app.core.errors import ConfigError
 HOME_ENV = "SANCTUM_HOME"
 SETTINGS_VERSION = 1
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
+EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")  # see app.core.onnx_backend
 
 
 def data_dir(environ: dict[str, str] | None = None) -> Path:
@@ -61,6 +62,8 @@ class Settings:
         parse_timeout_s: Per-file limit for reading a document.
         retrieval_mode: "hybrid" (meaning and keywords), "dense" (meaning only) or "keyword".
         contextual_header: Embed each chunk with its document's title in front (re-index to apply).
+        embedding_backend: "torch", "onnx" (same vectors) or "onnx-int8" (faster, other vectors:
+            re-index to apply), measured by ``sanctum bench embedders``.
     """
 
     chat_model: str | None = None
@@ -76,6 +79,7 @@ class Settings:
     parse_timeout_s: float = 120.0
     retrieval_mode: str = "hybrid"
     contextual_header: bool = True
+    embedding_backend: str = "torch"
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -115,6 +119,8 @@ class Settings:
             (-1.0 <= self.min_relevance <= 1.0, "min_relevance must be between -1 and 1"),
             (self.parse_timeout_s > 0, "parse_timeout_s must be positive"),
             (self.retrieval_mode in RETRIEVAL_MODES, f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}"),
+            (self.embedding_backend in EMBEDDING_BACKENDS,
+             f"embedding_backend must be one of {', '.join(EMBEDDING_BACKENDS)}"),
         ]
         for ok, message in checks:
             if not ok:
