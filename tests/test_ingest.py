@@ -109,3 +109,37 @@ def test_interrupted_indexing_is_cleaned_up_on_next_open(engine: Engine, tmp_pat
     assert engine.store.chunk_ids(doc_id) == []
     assert engine.library.get(doc.resolve()) is None
     assert [o.status for o in service.ingest([doc])] == ["ingested"]
+
+
+def test_small_files_are_embedded_together_and_each_keeps_its_own_chunks(engine: Engine, tmp_path: Path) -> None:
+    """Many short files share one embedding call; each still gets exactly its own vectors and
+    chunks, in document order, and a broken file among them is reported in its place."""
+    root = tmp_path / "notes"
+    root.mkdir()
+    for i in range(40):
+        docmaker.make_text(root / f"note{i:02d}.txt", f"Locker {i} holds the spare key for room {100 + i}.")
+    (root / "note20b.pdf").write_bytes(b"%PDF-1.4 broken")
+    real = engine.embedder
+    calls: list[int] = []
+
+    class CountingEmbedder:  # the real embedder, counting the texts of each embed() call
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def embed(self, texts, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(len(texts))
+            return real.embed(texts, **kwargs)
+
+    service = engine.ingest_service()
+    service.embedder = CountingEmbedder()  # type: ignore[assignment]
+    outcomes = service.ingest([root])
+    assert [o.path.name for o in outcomes] == sorted(p.name for p in root.iterdir())
+    assert [o.status for o in outcomes].count("ingested") == 40
+    assert next(o for o in outcomes if o.path.name == "note20b.pdf").status == "failed"
+    assert calls == [40], "40 one-chunk files should be embedded in one call"
+    for i in (0, 17, 39):
+        doc = engine.library.get(root / f"note{i:02d}.txt")
+        assert doc is not None and doc.chunk_count == 1
+        assert engine.store.document_texts(doc.doc_id) == [f"Locker {i} holds the spare key for room {100 + i}."]
+        hit = engine.search_service().search(f"spare key for room {100 + i}", k=1)[0]
+        assert hit.doc_id == doc.doc_id

@@ -36,6 +36,9 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     from app.bench import speed_cli
 
     speed_cli.add_parsers(bench)
+    from app.bench import data_cli  # ingest, embedders, rescan, search
+
+    data_cli.add_parsers(bench)
 
 
 def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> int:
@@ -54,6 +57,10 @@ def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> i
 
     if args.bench_command in speed_cli.COMMANDS:
         return speed_cli.run(args)
+    from app.bench import data_cli
+
+    if args.bench_command in data_cli.COMMANDS:
+        return data_cli.run(args, passphrase=passphrase)
     raise AssertionError(args.bench_command)
 
 

@@ -20,6 +20,7 @@ from app.core.errors import ConfigError
 HOME_ENV = "SANCTUM_HOME"
 SETTINGS_VERSION = 1
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
+EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")  # see app.core.onnx_backend
 
 
 def data_dir(environ: dict[str, str] | None = None) -> Path:
@@ -63,6 +64,8 @@ class Settings:
         contextual_header: Embed each chunk with its document's title in front (re-index to apply).
         audit_full_questions: Write questions to the audit log in full (encrypted) instead of a
             keyed hash of them.
+        embedding_backend: "torch", "onnx" (same vectors) or "onnx-int8" (faster, other vectors:
+            re-index to apply), measured by ``sanctum bench embedders``.
     """
 
     chat_model: str | None = None
@@ -79,6 +82,7 @@ class Settings:
     retrieval_mode: str = "hybrid"
     contextual_header: bool = True
     audit_full_questions: bool = False
+    embedding_backend: str = "torch"
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -118,6 +122,8 @@ class Settings:
             (-1.0 <= self.min_relevance <= 1.0, "min_relevance must be between -1 and 1"),
             (self.parse_timeout_s > 0, "parse_timeout_s must be positive"),
             (self.retrieval_mode in RETRIEVAL_MODES, f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}"),
+            (self.embedding_backend in EMBEDDING_BACKENDS,
+             f"embedding_backend must be one of {', '.join(EMBEDDING_BACKENDS)}"),
         ]
         for ok, message in checks:
             if not ok:

@@ -28,9 +28,14 @@ class Embedder:
     Args:
         folder: A sentence-transformers model folder (modules.json, config, weights, tokenizer).
         batch_size: Chunks per forward pass.
+        backend: "torch" (sentence-transformers), "onnx" or "onnx-int8" (ONNX Runtime, see
+            :mod:`app.core.onnx_backend`).
+        onnx_dirs: Where exported ONNX models are looked for, in order; one is exported into the
+            last one when none has it.
     """
 
-    def __init__(self, folder: Path, *, batch_size: int = 32) -> None:
+    def __init__(self, folder: Path, *, batch_size: int = 32, backend: str = "torch",
+                 onnx_dirs: Sequence[Path] = ()) -> None:
         folder = Path(folder)
         if not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
             raise ModelError(f"{folder}: not a sentence-transformers model folder (no modules.json or config.json)")
@@ -45,6 +50,27 @@ class Embedder:
         self.batch_size = batch_size
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
+        self.backend = backend
+        self._onnx = None
+        if backend != "torch":
+            from app.core.onnx_backend import OnnxEncoder, onnx_path
+
+            if not onnx_dirs:
+                raise ModelError(f"the {backend} backend needs a folder to keep its exported model in")
+            import torch
+
+            path = onnx_path(self._model, folder, list(onnx_dirs), backend)
+            self._onnx = OnnxEncoder(self._model, path, threads=torch.get_num_threads())
+
+    @property
+    def id(self) -> str:
+        """Names the vectors this embedder makes: a library indexed with another id needs a re-index.
+
+        int8 vectors differ measurably from the model's own, so that backend has an id of its own;
+        the fp32 ONNX export gives the same vectors as torch (to ~1e-6) and shares torch's id.
+        """
+        base = f"{self.name}/{self.dimension}"
+        return f"{base}/int8" if self.backend == "onnx-int8" else base
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -66,20 +92,27 @@ class Embedder:
     ) -> np.ndarray:
         """Embed texts in batches; returns an (n, dimension) float32 array of unit vectors."""
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        # Longest first, as SentenceTransformer.encode orders one call: texts of like length share
+        # a batch, so little of each forward pass is spent on padding.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for start in range(0, len(texts), self.batch_size):
             if cancelled and cancelled():
                 from app.core.errors import Cancelled
 
                 raise Cancelled("cancelled")
-            batch = list(texts[start : start + self.batch_size])
-            vectors = self._model.encode(
-                batch,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            out[start : start + len(batch)] = vectors
+            rows = order[start : start + self.batch_size]
+            batch = [texts[i] for i in rows]
+            if self._onnx is not None:
+                vectors = self._onnx.encode(batch)
+            else:
+                vectors = self._model.encode(
+                    batch,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            out[rows] = vectors
             if progress:
                 progress(start + len(batch), len(texts))
         return out

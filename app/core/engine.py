@@ -121,6 +121,10 @@ class Engine:
         )
         return Path(chosen).expanduser() if chosen else models.default_embedder(self.paths.root)
 
+    def onnx_dirs(self) -> list[Path]:
+        """Where ONNX exports of the embedding model are found: setup's, then this data folder's."""
+        return [models.shipped_models_dir() / "onnx", self.paths.models / "onnx"]
+
     @property
     def cipher(self) -> Cipher:
         """Encrypts what is kept on disk; the key comes from the keyring (or a passphrase).
@@ -159,7 +163,8 @@ class Engine:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                self._embedder = Embedder(self.embedding_model_path())
+                self._embedder = Embedder(self.embedding_model_path(), backend=self.settings.embedding_backend,
+                                          onnx_dirs=self.onnx_dirs())
             return self._embedder
 
     @property
@@ -172,7 +177,7 @@ class Engine:
             if self._store is None or reindex:
                 emb = self.embedder
                 self._store = VectorStore(
-                    self.paths.store, embedder_id=f"{emb.name}/{emb.dimension}", drop_foreign=reindex,
+                    self.paths.store, embedder_id=emb.id, drop_foreign=reindex,
                     key_for=self.library.doc_cipher,
                 )
             return self._store

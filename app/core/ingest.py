@@ -12,8 +12,8 @@ import hashlib
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from app.core.audit import AuditLog
 
 INGESTED, UNCHANGED, FAILED, SKIPPED = "ingested", "unchanged", "failed", "skipped"
-_LOOKAHEAD = 2  # files parsed ahead of the one being embedded (bounds memory)
+_LOOKAHEAD_FILES = 64  # files parsed ahead of the ones being embedded ...
+_LOOKAHEAD_BYTES = 32 << 20  # ... as long as they are small (bounds memory)
+_BATCH_CHUNKS = 256  # chunks of several small files embedded in one call
 _PASSWORD_TRIES = 3  # passwords asked for one file before it is reported as failed
 
 
@@ -69,6 +71,58 @@ class IngestProgress:
     total: int
     current: Path | None
     stage: str
+
+
+@dataclass
+class _Unit:
+    """One document ready to embed: the file itself or one of its members."""
+
+    parsed: ParsedDocument
+    pieces: list[tuple[int, Section, Chunk]]
+    header: str | None
+    texts: list[str]
+    vectors: np.ndarray | None = None
+
+
+@dataclass
+class _Job:
+    """A parsed file waiting in the embedding batch (or the reason it could not be read)."""
+
+    path: Path
+    st: os.stat_result
+    digest: str
+    started: float
+    parsed: ParsedDocument | None = None
+    unit: _Unit | None = None
+    children: list[_Unit | ParseError | None] = field(default_factory=list)  # None: not a document
+    error: SanctumError | None = None
+
+    def units(self) -> list[_Unit]:
+        found = [c for c in self.children if isinstance(c, _Unit)]
+        return found + ([self.unit] if self.unit is not None else [])
+
+    @property
+    def size(self) -> int:
+        """Chunks to embed."""
+        return sum(len(u.texts) for u in self.units())
+
+
+@dataclass
+class _Write:
+    """One document to write: where it goes, its embedded chunks, and what the file was."""
+
+    path: Path
+    unit: _Unit
+    digest: str
+    size: int
+    mtime_ns: int
+    started: float = 0.0
+    pages: int | None = None
+
+    def outcome(self, job: _Job) -> FileOutcome:
+        pages = job.parsed.page_count if self.path == job.path and job.parsed else self.pages
+        return FileOutcome(self.path, INGESTED, chunks=len(self.unit.pieces), pages=pages,
+                           seconds=time.perf_counter() - self.started)
 
 
 def file_hash(path: Path) -> str:
@@ -212,14 +266,32 @@ class IngestService:
             pending: deque[tuple[Path, os.stat_result, str, object, float]] = deque()
             queue = iter(todo)
             done = total - len(todo)
+            batch: list[_Job] = []
 
             def fill() -> None:
-                while len(pending) < _LOOKAHEAD:
+                # Parse ahead of embedding: a few large files, or many small ones (bounded memory).
+                while len(pending) < _LOOKAHEAD_FILES and (
+                        not pending or sum(p[1].st_size for p in pending) < _LOOKAHEAD_BYTES):
                     try:
                         path, st, digest = next(queue)
                     except StopIteration:
                         return
                     pending.append((path, st, digest, pool.submit(path, password=password), time.perf_counter()))
+
+            def flush() -> None:
+                nonlocal done
+                self._embed_jobs(batch, done, total, progress, cancelled)
+                if progress:
+                    progress(IngestProgress(done, total, batch[-1].path, "storing"))
+                for reported_by_file in self._store_jobs(batch, library=library):
+                    for reported in reported_by_file:
+                        outcomes.append(reported)
+                        if on_file:
+                            on_file(reported)
+                    done += 1
+                    if progress:
+                        progress(IngestProgress(done, total, None, "done"))
+                batch.clear()
 
             fill()
             while pending:
@@ -227,37 +299,67 @@ class IngestService:
                     raise Cancelled("ingestion cancelled")
                 path, st, digest, future, started = pending.popleft()
                 if progress:
-                    progress(IngestProgress(done, total, path, "reading"))
+                    progress(IngestProgress(done + len(batch), total, path, "reading"))
                 try:
                     parsed = self._parsed(pool, future, path, password_for)  # type: ignore[arg-type]
                     fill()
-                    # Children before the container: its "ready" row marks the whole file as done.
-                    inner = self._store_children(path, st, digest, parsed, done, total, progress, cancelled,
-                                                 library=library)
-                    outcome = self._store(path, st, digest, parsed, started, done, total, progress, cancelled,
-                                          library=library)
+                    if progress:
+                        progress(IngestProgress(done + len(batch), total, path, "chunking"))
+                    batch.append(self._prepare_job(path, st, digest, parsed, started))
                 except Cancelled:
                     raise
                 except SanctumError as exc:
                     fill()
-                    inner = []
-                    self._forget_chunks(path)  # an older version must not stay searchable
-                    self._drop_children(path)
-                    self.library.mark_failed(path, error=str(exc), size=st.st_size, mtime_ns=st.st_mtime_ns,
-                                             library=library)
-                    outcome = FileOutcome(path, FAILED, str(exc), seconds=time.perf_counter() - started)
-                done += 1
-                for reported in (outcome, *inner):
-                    outcomes.append(reported)
-                    if on_file:
-                        on_file(reported)
-                if progress:
-                    progress(IngestProgress(done, total, None, "done"))
+                    batch.append(_Job(path, st, digest, started, error=exc))
+                # Small files are embedded together: one large batch keeps the encoder busy.
+                if sum(job.size for job in batch) >= self._batch_target() or not pending:
+                    flush()
         finally:
             pool.close()
             if self.keywords is not None:
                 self.keywords.save()
         return outcomes
+
+    def _batch_target(self) -> int:
+        """Chunks gathered across files before they are embedded in one call."""
+        return max(_BATCH_CHUNKS, self.embedder.batch_size)
+
+    def _prepare_job(self, path: Path, st: os.stat_result, digest: str, parsed: ParsedDocument,
+                     started: float) -> _Job:
+        """Chunk a parsed file and its members; a file without text fails here, before embedding."""
+        job = _Job(path, st, digest, started, parsed=parsed, unit=self._prepare(path, parsed))
+        for child in parsed.children:
+            if child.document is not None:
+                try:
+                    job.children.append(self._prepare(path, child.document))
+                except ParseError as exc:  # e.g. no text left after chunking
+                    job.children.append(exc)
+            else:
+                job.children.append(None)
+        return job
+
+    def _prepare(self, path: Path, parsed: ParsedDocument) -> _Unit:
+        pieces = self.chunk(parsed)
+        if not pieces:
+            raise ParseError("no text found in this file")
+        header = context_header(parsed.title, path)  # embedded in front of each chunk, and a keyword field
+        embedded = header if self.settings.contextual_header else None
+        return _Unit(parsed, pieces, header, [with_header(embedded, p.text) for _, _, p in pieces])
+
+    def _embed_jobs(self, jobs: list[_Job], done: int, total: int,
+                    progress: Callable[[IngestProgress], None] | None, cancelled: Callable[[], bool] | None) -> None:
+        """Embed every chunk of the batch in one call and hand each document its vectors."""
+        units = [u for job in jobs for u in job.units()]
+        texts = [t for u in units for t in u.texts]
+        if not texts:
+            return
+        if progress:
+            progress(IngestProgress(done, total, jobs[-1].path, "embedding"))
+        vectors = self.embedder.embed(texts, cancelled=cancelled)
+        start = 0
+        for unit in units:
+            unit.vectors = vectors[start : start + len(unit.texts)]
+            start += len(unit.texts)
 
     @staticmethod
     def _parsed(
@@ -301,37 +403,42 @@ class IngestService:
         todo.append((path, st, digest))
         return None
 
-    def _store(
-        self,
-        path: Path,
-        st: os.stat_result,
-        digest: str,
-        parsed: ParsedDocument,
-        started: float,
-        done: int,
-        total: int,
-        progress: Callable[[IngestProgress], None] | None,
-        cancelled: Callable[[], bool] | None,
-        *,
-        library: str | None = None,
-    ) -> FileOutcome:
-        if progress:
-            progress(IngestProgress(done, total, path, "chunking"))
-        pieces = self.chunk(parsed)
-        if not pieces:
-            raise ParseError("no text found in this file")
-        if progress:
-            progress(IngestProgress(done, total, path, "embedding"))
-        header = context_header(parsed.title, path)  # embedded in front of each chunk, and a keyword field
-        embedded = header if self.settings.contextual_header else None
-        vectors = self.embedder.embed([with_header(embedded, p.text) for _, _, p in pieces], cancelled=cancelled)
-        if progress:
-            progress(IngestProgress(done, total, path, "storing"))
-        chunks = self.write(path, parsed, pieces, vectors, content_hash=digest, size=st.st_size,
-                            mtime_ns=st.st_mtime_ns, header=header, library=library)
-        return FileOutcome(
-            path, INGESTED, chunks=len(chunks), pages=parsed.page_count, seconds=time.perf_counter() - started
-        )
+    def _store_jobs(self, jobs: list[_Job], *, library: str | None) -> list[list[FileOutcome]]:
+        """Store a batch of embedded files with one write to the store; returns each file's outcomes
+        (the file's own first, then its members').
+
+        Per file, members that are not documents are recorded and members the file no longer holds
+        are removed before anything is written; then every document of the batch is written by
+        :meth:`write_many` (members before their container, whose "ready" row marks the whole file
+        as done). A file that could not be read is recorded as failed.
+        """
+        results: list[list[FileOutcome]] = []
+        writes: list[_Write] = []
+        planned: list[tuple[_Job, list[FileOutcome | _Write]] | None] = []
+        for job in jobs:
+            if job.error is not None:
+                results.append(self._fail(job, job.error, library=library))
+                planned.append(None)
+                continue
+            assert job.parsed is not None and job.unit is not None
+            members = self._plan_children(job, library=library)
+            own = _Write(job.path, job.unit, job.digest, job.st.st_size, job.st.st_mtime_ns, job.started)
+            writes += [w for w in members if isinstance(w, _Write)] + [own]
+            planned.append((job, [own, *members]))
+            results.append([])
+        self.write_many(writes, library=library)
+        for index, plan in enumerate(planned):
+            if plan is not None:
+                job, items = plan
+                results[index] = [item if isinstance(item, FileOutcome) else item.outcome(job) for item in items]
+        return results
+
+    def _fail(self, job: _Job, exc: SanctumError, *, library: str | None) -> list[FileOutcome]:
+        self._forget_chunks(job.path)  # an older version must not stay searchable
+        self._drop_children(job.path)
+        self.library.mark_failed(job.path, error=str(exc), size=job.st.st_size, mtime_ns=job.st.st_mtime_ns,
+                                 library=library)
+        return [FileOutcome(job.path, FAILED, str(exc), seconds=time.perf_counter() - job.started)]
 
     def chunk(self, parsed: ParsedDocument) -> list[tuple[int, Section, Chunk]]:
         """Cut each section into chunks that fit the embedder (never across a page)."""
@@ -349,65 +456,70 @@ class IngestService:
         *, content_hash: str, size: int, mtime_ns: int, header: str | None, library: str | None = None,
     ) -> list[StoredChunk]:
         """Replace a document's chunks in the library, the store and the keyword index."""
-        doc_id = self.library.mark_indexing(
-            path, content_hash=content_hash, size=size, mtime_ns=mtime_ns, embedder=self.embedder_id,
-            library=library,
-        )
+        unit = _Unit(parsed, pieces, header, [], vectors)
+        return self.write_many([_Write(path, unit, content_hash, size, mtime_ns)], library=library)[0]
+
+    def write_many(self, writes: Sequence[_Write], *, library: str | None = None) -> list[list[StoredChunk]]:
+        """Replace the chunks of several documents, with one write to the store for all of them.
+
+        Every document is marked ``indexing`` before its chunks change and ``ready`` (in the order
+        given) only once all the chunks and keywords are in: a kill at any moment leaves documents
+        that are ``ready`` and complete, or ``indexing`` (undone by :meth:`recover`), or absent.
+        """
+        if not writes:
+            return []
         chunks: list[StoredChunk] = []
-        for seq, (s_index, section, piece) in enumerate(pieces):
-            chunks.append(
-                StoredChunk(
-                    chunk_id=f"{doc_id}:{seq}",
-                    doc_id=doc_id,
-                    text=piece.text,
-                    page=section.page,
-                    label=section.label,
-                    seq=seq,
-                    start=piece.start,
-                    end=piece.end,
-                    section=s_index,
-                )
-            )
-        self.store.delete_document(doc_id)
-        self.store.add(chunks, vectors)
-        if self.keywords is not None:
-            self.keywords.replace_document(doc_id, [(c.chunk_id, c.text) for c in chunks], header=header,
-                                           version=content_hash)
-        self.library.mark_ready(
-            doc_id, format=parsed.format, title=parsed.title, page_count=parsed.page_count, chunk_count=len(chunks)
-        )
+        vectors = []
+        per_doc: list[list[StoredChunk]] = []
+        with self.library.batch():
+            known = [self.library.get(w.path) is not None for w in writes]
+            doc_ids = [self.library.mark_indexing(w.path, content_hash=w.digest, size=w.size, mtime_ns=w.mtime_ns,
+                                                  embedder=self.embedder_id, library=library) for w in writes]
+        for w, doc_id, was_known in zip(writes, doc_ids, known, strict=True):
+            if was_known:  # recover() has removed the chunks of documents the registry lacks
+                self.store.delete_document(doc_id)
+            stored = [
+                StoredChunk(chunk_id=f"{doc_id}:{seq}", doc_id=doc_id, text=piece.text, page=section.page,
+                            label=section.label, seq=seq, start=piece.start, end=piece.end, section=s_index)
+                for seq, (s_index, section, piece) in enumerate(w.unit.pieces)
+            ]
+            assert w.unit.vectors is not None and len(w.unit.vectors) == len(stored)
+            per_doc.append(stored)
+            chunks += stored
+            vectors.append(w.unit.vectors)
+        self.store.add(chunks, np.concatenate(vectors))
+        for w, doc_id, stored in zip(writes, doc_ids, per_doc, strict=True):
+            if self.keywords is not None:
+                self.keywords.replace_document(doc_id, [(c.chunk_id, c.text) for c in stored], header=w.unit.header,
+                                               version=w.digest)
+        with self.library.batch():
+            for w, doc_id, stored in zip(writes, doc_ids, per_doc, strict=True):
+                parsed = w.unit.parsed
+                self.library.mark_ready(doc_id, format=parsed.format, title=parsed.title,
+                                        page_count=parsed.page_count, chunk_count=len(stored))
         if self.audit:
             from app.core.audit import DOCUMENT_ADDED
 
-            self.audit.record(DOCUMENT_ADDED, doc_id=doc_id, path=str(path), format=parsed.format,
-                              chunks=len(chunks), sha256=content_hash)
-        return chunks
+            for w, doc_id, stored in zip(writes, doc_ids, per_doc, strict=True):
+                self.audit.record(DOCUMENT_ADDED, doc_id=doc_id, path=str(w.path), format=w.unit.parsed.format,
+                                  chunks=len(stored), sha256=w.digest)
+        return per_doc
 
-    def _store_children(
-        self,
-        path: Path,
-        st: os.stat_result,
-        digest: str,
-        parsed: ParsedDocument,
-        done: int,
-        total: int,
-        progress: Callable[[IngestProgress], None] | None,
-        cancelled: Callable[[], bool] | None,
-        *,
-        library: str | None = None,
-    ) -> list[FileOutcome]:
-        """Store each attachment or archive member as a document of its own, at the derived path
-        "container › name"; members the container no longer holds are removed."""
+    def _plan_children(self, job: _Job, *, library: str | None = None) -> list[FileOutcome | _Write]:
+        """The attachments and archive members of a file, each a document of its own at the derived
+        path "container › name": those to write, and the outcomes of those that are not documents
+        (recorded now). Members the container no longer holds are removed."""
+        path, parsed = job.path, job.parsed
+        assert parsed is not None
         kept: set[str] = set()
-        outcomes: list[FileOutcome] = []
-        for child in parsed.children:
+        items: list[FileOutcome | _Write] = []
+        for child, unit in zip(parsed.children, job.children, strict=True):
             name = child.name
             serial = 2
             while name in kept:  # two attachments of the same name
                 name, serial = f"{child.name} ({serial})", serial + 1
             kept.add(name)
             child_path = Path(f"{path}{NESTED_SEPARATOR}{name}")
-            started = time.perf_counter()
             if child.document is None:
                 status = SKIPPED if child.skipped else FAILED
                 if status == FAILED:
@@ -415,19 +527,18 @@ class IngestService:
                                              library=library)
                 else:
                     self._forget(child_path)
-                outcomes.append(FileOutcome(child_path, status, child.error))
-                continue
-            try:
-                outcome = self._store(child_path, st, digest, child.document, started, done, total, progress,
-                                      cancelled, library=library)
-            except ParseError as exc:  # e.g. no text left after chunking
-                self.library.mark_failed(child_path, error=str(exc), size=None, mtime_ns=None, library=library)
-                outcome = FileOutcome(child_path, FAILED, str(exc))
-            outcomes.append(outcome)
+                items.append(FileOutcome(child_path, status, child.error))
+            elif isinstance(unit, ParseError):
+                self.library.mark_failed(child_path, error=str(unit), size=None, mtime_ns=None, library=library)
+                items.append(FileOutcome(child_path, FAILED, str(unit)))
+            else:
+                assert unit is not None
+                items.append(_Write(child_path, unit, job.digest, job.st.st_size, job.st.st_mtime_ns,
+                                    time.perf_counter(), pages=child.document.page_count))
         for old in self.library.children(path, NESTED_SEPARATOR):
             if old.path[len(str(path)) + len(NESTED_SEPARATOR):] not in kept:
                 self._forget(Path(old.path))
-        return outcomes
+        return items
 
     def _drop_children(self, path: Path) -> None:
         for old in self.library.children(path, NESTED_SEPARATOR):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,6 +172,12 @@ class Library:
         self._db.close()
 
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        if self._db.in_transaction:  # inside batch(): its transaction holds this write too
+            return nullcontext(self._db)
+        return transaction(self._db)
+
+    def batch(self) -> AbstractContextManager[sqlite3.Connection]:
+        """Several writes as one transaction (one disk sync instead of one per write): all or none."""
         return transaction(self._db)
 
     def doc_id_for(self, path: Path | str) -> str:
