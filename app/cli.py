@@ -381,7 +381,8 @@ def _config_set(engine: Engine, args: argparse.Namespace) -> int:
         raise ConfigError(f"unknown setting '{args.key}'; known: {', '.join(fields)}")
     current = getattr(settings, args.key)
     value: Any = args.value
-    if args.value.lower() in ("", "none", "default") and args.key in ("chat_model", "embedding_model"):
+    if args.value.lower() in ("", "none", "default") and args.key in ("chat_model", "embedding_model",
+                                                                     "embedding_backend"):
         value = None
     elif isinstance(current, bool):
         value = args.value.lower() in ("1", "true", "yes", "on")

@@ -107,10 +107,12 @@ def models_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder(models_home: Path) -> Embedder:
-    """The real default embedder (all-MiniLM-L6-v2), verified and loaded once."""
+    """The real default embedder (all-MiniLM-L6-v2, on the default backend), verified and loaded once."""
     from app.core import models
+    from app.core.config import DEFAULT_EMBEDDING_BACKEND
 
-    return Embedder(models.default_embedder(models_home))
+    return Embedder(models.default_embedder(models_home), backend=DEFAULT_EMBEDDING_BACKEND,
+                    onnx_dirs=[models.shipped_models_dir() / "onnx", models_home / "models" / "onnx"])
 
 
 @pytest.fixture(scope="session")

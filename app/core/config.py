@@ -21,6 +21,7 @@ HOME_ENV = "SANCTUM_HOME"
 SETTINGS_VERSION = 1
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")  # see app.core.onnx_backend
+DEFAULT_EMBEDDING_BACKEND = "onnx-int8"  # 1.9x torch's speed on 2 cores for -0.002 nDCG@10 (bench embedders)
 
 
 def data_dir(environ: dict[str, str] | None = None) -> Path:
@@ -64,8 +65,10 @@ class Settings:
         contextual_header: Embed each chunk with its document's title in front (re-index to apply).
         audit_full_questions: Write questions to the audit log in full (encrypted) instead of a
             keyed hash of them.
-        embedding_backend: "torch", "onnx" (same vectors) or "onnx-int8" (faster, other vectors:
-            re-index to apply), measured by ``sanctum bench embedders``.
+        embedding_backend: "torch", "onnx" (same vectors) or "onnx-int8" (1.9x faster on 2 cores,
+            nDCG@10 -0.002 on SciFact; other vectors: re-index to apply), measured by
+            ``sanctum bench embedders``. None (the default): onnx-int8, except for a library
+            already indexed with torch vectors, which keeps them until re-indexed.
     """
 
     chat_model: str | None = None
@@ -82,7 +85,7 @@ class Settings:
     retrieval_mode: str = "hybrid"
     contextual_header: bool = True
     audit_full_questions: bool = False
-    embedding_backend: str = "torch"
+    embedding_backend: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -122,7 +125,7 @@ class Settings:
             (-1.0 <= self.min_relevance <= 1.0, "min_relevance must be between -1 and 1"),
             (self.parse_timeout_s > 0, "parse_timeout_s must be positive"),
             (self.retrieval_mode in RETRIEVAL_MODES, f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}"),
-            (self.embedding_backend in EMBEDDING_BACKENDS,
+            (self.embedding_backend is None or self.embedding_backend in EMBEDDING_BACKENDS,
              f"embedding_backend must be one of {', '.join(EMBEDDING_BACKENDS)}"),
         ]
         for ok, message in checks:

@@ -16,7 +16,7 @@ from typing import Any
 from app.core import models
 from app.core.answer import AskService, SearchService
 from app.core.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog
-from app.core.config import Settings, data_dir
+from app.core.config import DEFAULT_EMBEDDING_BACKEND, Settings, data_dir
 from app.core.conversations import ConversationStore
 from app.core.crypto import Cipher, DataLocked
 from app.core.embedder import Embedder
@@ -121,6 +121,17 @@ class Engine:
         )
         return Path(chosen).expanduser() if chosen else models.default_embedder(self.paths.root)
 
+    def embedding_backend(self) -> str:
+        """The chosen backend, or by default onnx-int8 (see ``sanctum bench embedders``) unless
+        the library was indexed with torch's vectors: those stay usable until a re-index."""
+        if self.settings.embedding_backend:
+            return self.settings.embedding_backend
+        if self.paths.library.exists():
+            indexed = self.library.embedders()
+            if indexed and not any(e.endswith("/int8") for e in indexed):
+                return "torch"
+        return DEFAULT_EMBEDDING_BACKEND
+
     def onnx_dirs(self) -> list[Path]:
         """Where ONNX exports of the embedding model are found: setup's, then this data folder's."""
         return [models.shipped_models_dir() / "onnx", self.paths.models / "onnx"]
@@ -163,7 +174,7 @@ class Engine:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                self._embedder = Embedder(self.embedding_model_path(), backend=self.settings.embedding_backend,
+                self._embedder = Embedder(self.embedding_model_path(), backend=self.embedding_backend(),
                                           onnx_dirs=self.onnx_dirs())
             return self._embedder
 

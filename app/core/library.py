@@ -216,6 +216,12 @@ class Library:
     def _documents(self, rows: Any) -> list[Document]:
         return sorted((self._document(r) for r in rows), key=lambda d: d.path)
 
+    def embedders(self) -> set[str]:
+        """The embedders of the documents indexed here."""
+        rows = self._db.execute("SELECT DISTINCT embedder FROM documents WHERE status = ? AND embedder IS NOT NULL",
+                                (READY,))
+        return {r[0] for r in rows}
+
     def get(self, path: Path) -> Document | None:
         return self.by_id(self.doc_id_for(path))
 

@@ -26,12 +26,18 @@ _EXPORT_VERSION = 1  # part of the cache folder's name: a new export recipe neve
 
 
 def _fingerprint(folder: Path) -> str:
-    """Names the export after the weights it came from (size and mtime of each weight file)."""
+    """Names the export after the weights it came from: each weight file's size and the SHA-256
+    of its first and last MiB, and the model's config (content, not times: an installer's copy of
+    the same model finds the export made at setup)."""
     digest = hashlib.sha256()
     for weights in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")) + [folder / "config.json"]:
         if weights.is_file():
-            st = weights.stat()
-            digest.update(f"{weights.name}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+            size = weights.stat().st_size
+            with weights.open("rb") as fh:
+                head = fh.read(1 << 20)
+                fh.seek(max(0, size - (1 << 20)))
+                tail = fh.read(1 << 20)
+            digest.update(f"{weights.name}|{size}|".encode() + hashlib.sha256(head + tail).digest())
     return digest.hexdigest()[:12]
 
 
