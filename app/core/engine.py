@@ -122,14 +122,14 @@ class Engine:
         return Path(chosen).expanduser() if chosen else models.default_embedder(self.paths.root)
 
     def embedding_backend(self) -> str:
-        """The chosen backend, or by default onnx-int8 (see ``sanctum bench embedders``) unless
-        the library was indexed with torch's vectors: those stay usable until a re-index."""
+        """The chosen backend, or by default torch, unless the library was indexed with int8
+        vectors: those stay usable until a re-index."""
         if self.settings.embedding_backend:
             return self.settings.embedding_backend
         if self.paths.library.exists():
             indexed = self.library.embedders()
-            if indexed and not any(e.endswith("/int8") for e in indexed):
-                return "torch"
+            if indexed and all(e.endswith("/int8") for e in indexed):
+                return "onnx-int8"
         return DEFAULT_EMBEDDING_BACKEND
 
     def onnx_dirs(self) -> list[Path]:

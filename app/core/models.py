@@ -203,10 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(importlib.import_module(DEFAULT_EMBEDDER_PACKAGE).get_model_path())
         verify(folder / DEFAULT_EMBEDDER_WEIGHTS.filename, DEFAULT_EMBEDDER_WEIGHTS, cache_dir=target)
         print(f"setup: default embedding model verified: {folder}", file=sys.stderr)
-        from app.core.embedder import Embedder  # exports the ONNX forms once, offline, from these weights
-
-        Embedder(folder, backend="onnx-int8", onnx_dirs=[target / "onnx"])
-        print(f"setup: ONNX forms of the embedding model ready in {target / 'onnx'}", file=sys.stderr)
+        # No ONNX export here: ONNX Runtime starts a telemetry client when imported (see
+        # app.core.onnx_backend), so it is loaded only when a user chooses that backend.
     except (ModelError, ImportError) as exc:
         print(f"setup: {exc}", file=sys.stderr)
         return 1

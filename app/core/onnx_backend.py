@@ -7,6 +7,13 @@ sentence-transformers folder is traced with ``torch.onnx.export`` from the weigh
 quantization. Both are written once, atomically, into a cache folder named after the model's
 weights (setup does it; otherwise the first use). Tokenization and pooling stay those of the
 sentence-transformers model, so only the transformer's forward pass changes.
+
+Privacy: ONNX Runtime 1.32's Linux wheel carries Microsoft's 1DS telemetry client (libcurl, to
+mobile.events.data.microsoft.com), started when the module is imported; it writes
+``~/.cache/Microsoft/DeveloperTools/.onnxruntime/``. Native sockets are not seen by Sanctum's
+in-process guard (app.core.netguard watches Python's). So these backends are never the default,
+ONNX Runtime is imported only when a user chooses one, and its telemetry events are switched off
+at once (``disable_telemetry_events``); the guard's proof does not cover them.
 """
 
 from __future__ import annotations
@@ -93,7 +100,16 @@ def _export(model: Any, target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _ort() -> Any:
+    """ONNX Runtime, with its telemetry events switched off (see the module docstring)."""
+    import onnxruntime
+
+    onnxruntime.disable_telemetry_events()
+    return onnxruntime
+
+
 def _quantize(source: Path, target: Path) -> None:
+    _ort()
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = target.with_suffix(".partial")
@@ -118,7 +134,7 @@ class OnnxEncoder:
     """
 
     def __init__(self, model: Any, path: Path, *, threads: int) -> None:
-        import onnxruntime as ort
+        ort = _ort()
 
         pooling = getattr(model[1], "pooling_mode", None) if len(model) > 1 else None
         if pooling not in ("mean", "cls"):
