@@ -33,6 +33,9 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--chunks", type=int, default=100_000, help="chunks in the synthetic library (default 100000)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
 
+    p = bench.add_parser("encryption", help="what sealing chunk text costs the vector store, vs pass-through and raw Chroma")
+    p.add_argument("--chunks", type=int, default=5000, help="chunks (random vectors, repeated text; default 5000)")
+
     from app.bench import speed_cli
 
     speed_cli.add_parsers(bench)
@@ -52,6 +55,11 @@ def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> i
         print(keyword_index.table(figures))
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        return 0
+    if args.bench_command == "encryption":
+        from app.bench import encryption
+
+        encryption.main(args.chunks)
         return 0
     from app.bench import speed_cli
 

@@ -2,7 +2,7 @@
 Sanctum's VectorStore sealing text with AES-GCM, the same VectorStore with a pass-through cipher
 (so the difference is the encryption alone), and raw Chroma for reference.
 
-Usage: python -m app.bench.encryption [N_CHUNKS]
+Usage: sanctum bench encryption [--chunks N]  (or python -m app.bench.encryption [N])
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 
 
-def main() -> None:
+def main(chunks: int | None = None) -> None:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     from app.core.crypto import Cipher
     from app.core.store import StoredChunk, VectorStore
 
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    n = chunks or (int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((n, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
