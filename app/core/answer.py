@@ -73,6 +73,32 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A sentence (or table record) from a cited passage that supports the answer, verbatim.
+
+    Attributes:
+        n: The number of the passage it comes from (as in the answer's [n]).
+        path: The file.
+        page: 1-based page/slide/sheet, or None.
+        label: "Page 3", "Slide 2", "Sheet 'Q1'" or None.
+        text: The supporting text, exactly as it stands in the passage (a table row is shown
+            with its column headers: "Ward: Larkspur · Falls: 1").
+        quote: The exact slice of the passage's text to highlight in the source viewer.
+    """
+
+    n: int
+    path: str
+    page: int | None
+    label: str | None
+    text: str
+    quote: str
+
+    def where(self) -> str:
+        name = Path(self.path).name
+        return f"{name}, {self.label}" if self.label else name
+
+
+@dataclass(frozen=True)
 class Sources:
     passages: list[Passage]
 
@@ -93,6 +119,12 @@ class Done:
         timings: Seconds per stage (retrieval, prompt_build, first_token, total) and token counts.
         cancelled: The user stopped generation; ``answer`` holds what came so far.
         grounded: False when nothing relevant was found and the model was not asked.
+        evidence: The sentences of the cited passages that hold the answer's facts, verbatim.
+        supported: True when the answer's facts (numbers, dates, names, quoted phrases) were
+            found in the passages it cites; False when they were not (the answer is shown marked
+            as not supported by the documents); None when there was nothing to check (a decline,
+            a cancelled answer, nothing found).
+        declined: The answer says the documents do not cover the question.
         exchange: This turn exactly as the model saw it (the user message with its sources, then
             the answer). Pass the exchanges of earlier turns as ``history`` to a follow-up
             question: the prompt then starts with the same tokens as the one before, and
@@ -106,6 +138,9 @@ class Done:
     cancelled: bool = False
     grounded: bool = True
     exchange: list[Message] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    supported: bool | None = None
+    declined: bool = False
 
 
 Event = Sources | Token | Done
