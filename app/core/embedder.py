@@ -89,13 +89,24 @@ class Embedder:
         *,
         progress: Callable[[int, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        pause: Callable[[], object] | None = None,
     ) -> np.ndarray:
-        """Embed texts in batches; returns an (n, dimension) float32 array of unit vectors."""
+        """Embed texts in batches; returns an (n, dimension) float32 array of unit vectors.
+
+        Args:
+            texts: What to embed.
+            progress: Called with (done, total) after each batch.
+            cancelled: Checked before each batch; True raises Cancelled.
+            pause: Called before each batch; it blocks while an answer is being written
+                (see app.core.cpu), so the encoder never competes with llama.cpp for the cores.
+        """
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         # Longest first, as SentenceTransformer.encode orders one call: texts of like length share
         # a batch, so little of each forward pass is spent on padding.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for start in range(0, len(texts), self.batch_size):
+            if pause is not None:
+                pause()
             if cancelled and cancelled():
                 from app.core.errors import Cancelled
 

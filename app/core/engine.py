@@ -18,6 +18,7 @@ from app.core.answer import AskService, SearchService
 from app.core.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog
 from app.core.config import DEFAULT_EMBEDDING_BACKEND, Settings, data_dir
 from app.core.conversations import ConversationStore
+from app.core.cpu import CpuGate
 from app.core.crypto import Cipher, DataLocked
 from app.core.embedder import Embedder
 from app.core.ingest import IngestService
@@ -100,6 +101,7 @@ class Engine:
         self._conversations: ConversationStore | None = None
         self._keywords: KeywordIndex | None = None
         self._audit: AuditLog | None = None
+        self.cpu = CpuGate()  # answers pause the ingest's encoder (app.core.cpu)
 
     # -- components -------------------------------------------------------------------------
 
@@ -216,7 +218,7 @@ class Engine:
     def ingest_service(self, *, reindex: bool = False) -> IngestService:
         store = self.open_store(reindex=reindex)
         return IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings,
-                             keywords=self.keywords, audit=self.audit)
+                             keywords=self.keywords, audit=self.audit, cpu=self.cpu)
 
     def search_service(self) -> SearchService:
         mode = self.settings.retrieval_mode
@@ -225,7 +227,7 @@ class Engine:
 
     def ask_service(self) -> AskService:
         return AskService(search=self.search_service(), model_provider=self.chat_model, settings=self.settings,
-                          on_question=self.audit.question)
+                          on_question=self.audit.question, cpu=self.cpu)
 
     # -- privacy operations -----------------------------------------------------------------
 

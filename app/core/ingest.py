@@ -21,6 +21,7 @@ import numpy as np
 
 from app.core.chunker import Chunk, chunk_text
 from app.core.config import Settings
+from app.core.cpu import CpuGate
 from app.core.embedder import Embedder
 from app.core.errors import Cancelled, ParseError, PasswordRequired, SanctumError
 from app.core.keywords import KeywordIndex
@@ -151,9 +152,10 @@ class IngestService:
 
     def __init__(
         self, *, library: Library, store: VectorStore, embedder: Embedder, settings: Settings,
-        keywords: KeywordIndex | None = None, audit: AuditLog | None = None,
+        keywords: KeywordIndex | None = None, audit: AuditLog | None = None, cpu: CpuGate | None = None,
     ) -> None:
         self.library = library
+        self.cpu = cpu  # answers come first: embedding waits between batches while one is written
         self.store = store
         self.embedder = embedder
         self.settings = settings
@@ -355,7 +357,8 @@ class IngestService:
             return
         if progress:
             progress(IngestProgress(done, total, jobs[-1].path, "embedding"))
-        vectors = self.embedder.embed(texts, cancelled=cancelled)
+        pause = (lambda: self.cpu.wait_turn(cancelled)) if self.cpu is not None else None  # noqa: E731
+        vectors = self.embedder.embed(texts, cancelled=cancelled, pause=pause)
         start = 0
         for unit in units:
             unit.vectors = vectors[start : start + len(unit.texts)]
