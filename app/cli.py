@@ -317,13 +317,23 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
             "citations": [{"n": p.n, "path": p.path, "page": p.page, "text": p.text} for p in done.citations],
             "model": done.model,
             "timings": done.timings,
+            "evidence": [{"n": e.n, "path": e.path, "page": e.page, "text": e.text} for e in done.evidence],
+            "supported": done.supported,
+            "declined": done.declined,
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return EXIT_OK
     shown = streamed.strip()
     # The final answer may add citation markers after what was streamed; print only the rest.
-    sys.stdout.write(done.answer[len(shown):] if done.answer.startswith(shown) else "\n" + done.answer)
+    sys.stdout.write(done.answer[len(shown):] if done.answer.startswith(shown) else
+                     ("\n\n" if shown else "") + done.answer)
     print()
+    if done.supported is False:
+        print("\n(!) Not found in your documents: check this answer before relying on it.")
+    if done.evidence:
+        print("\nEvidence:")
+        for e in done.evidence:
+            print(f"  [{e.n}] “{_snippet(e.text, 240)}” — {e.where()}")
     if done.citations:
         print("\nSources:")
         for p in done.citations:

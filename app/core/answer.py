@@ -14,7 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core.config import Settings
+from app.core.cpu import CpuGate
 from app.core.embedder import Embedder
+from app.core.evidence import (
+    EvidenceSet,
+    Unit,
+    check_answer,
+    is_decline,
+    render_block,
+    select_evidence,
+    table_header_of,
+    terms,
+)
 from app.core.keywords import KeywordIndex
 from app.core.library import READY, Library
 from app.core.llm import ChatModel, GenerationStats, Message
@@ -27,15 +38,17 @@ NOTHING_FOUND = (
 )
 NO_DOCUMENTS = "Your library is empty. Add documents first, then ask about them."
 
-# Tuned on the bundled 0.5B model: a worked example in the prompt gets copied verbatim, and an
-# instruction to cite "[n]" makes it answer with bare numbers. So the prompt asks for the facts,
-# and citations come from the answer's own [n] markers or, when it has none, from which passage
-# it quotes (see cited_passages).
+NOT_COVERED = "The documents do not say. Nothing in them answers this question, so I won't guess."
+
+# Small models copy a worked example verbatim and, told to cite "[n]", answer with bare numbers:
+# the prompt asks for the fact in the excerpts' own words; citations come from the answer's
+# [n] markers or from the sentences it draws on (see AskService._finish). Tuned with
+# ``sanctum bench answers`` on the development sets.
 SYSTEM_PROMPT = (
-    "You are Sanctum, an assistant that answers questions from the user's own documents. The user "
-    "gives you numbered sources and a question. Find the source that answers the question and "
-    "reply in one or two sentences, repeating the exact names, dates and figures from it. Use only "
-    "the sources. If no source answers the question, say that the documents do not say."
+    "You answer questions using only the numbered excerpts from the user's documents. Reply with "
+    "the answer in one short sentence, repeating the exact names, numbers and units from the "
+    "excerpts. Table rows are written as Column: value. If the excerpts do not contain the answer, "
+    "reply exactly: The documents do not say."
 )
 _CITE = re.compile(r"\[(\d{1,2})(?:\s*[,;]\s*(\d{1,2}))*\]")
 _CITE_NUMS = re.compile(r"\d{1,2}")
@@ -188,14 +201,21 @@ class SearchService:
 
 
 class AskService:
-    """Answers questions from the library with the chat model."""
+    """Answers questions from the library with the chat model.
+
+    The pipeline, built for small models (see :mod:`app.core.evidence`): retrieve passages; keep
+    the sentences and table records that bear on the question; decline when they do not cover
+    it; let the model answer from that evidence alone; check the answer's facts against the
+    passages and attach the supporting sentences.
+    """
 
     def __init__(self, *, search: SearchService, model_provider: Callable[[], ChatModel], settings: Settings,
-                 on_question: Callable[[str], object] | None = None) -> None:
+                 on_question: Callable[[str], object] | None = None, cpu: CpuGate | None = None) -> None:
         self.search = search
         self._model_provider = model_provider
         self.settings = settings
         self._on_question = on_question  # the audit trail
+        self._cpu = cpu or CpuGate()
 
     def ask(
         self,
@@ -207,6 +227,12 @@ class AskService:
         cancelled: Callable[[], bool] | None = None,
     ) -> Iterator[Event]:
         """Answer ``question`` from the chosen documents/libraries; see the module docstring for the events."""
+        with self._cpu.foreground():  # an ingest's encoder waits while the answer is written
+            yield from self._ask(question, history=history, doc_ids=doc_ids, libraries=libraries,
+                                 cancelled=cancelled)
+
+    def _ask(self, question: str, *, history: Sequence[Message], doc_ids: Sequence[str] | None,
+             libraries: Sequence[str] | None, cancelled: Callable[[], bool] | None) -> Iterator[Event]:
         t0 = time.perf_counter()
         doc_ids = restrict_to_libraries(self.search.library, doc_ids, libraries)
         if self._on_question:
@@ -216,16 +242,36 @@ class AskService:
             yield Done(NO_DOCUMENTS, [], model="", timings={"retrieval": 0.0}, grounded=False)
             return
         candidates = self.search.search(question, k=self.settings.top_k, doc_ids=doc_ids)
-        relevant = relevant_passages(candidates, self.settings.min_relevance)
+        candidates = relevant_passages(candidates, self.settings.min_relevance)
         t_retrieval = time.perf_counter() - t0
-        if not relevant:
+        if not candidates:
             yield Sources([])
-            yield Done(NOTHING_FOUND, [], model="", timings={"retrieval": round(t_retrieval, 4)}, grounded=False)
+            yield Done(NOTHING_FOUND, [], model="", timings={"retrieval": round(t_retrieval, 4)}, grounded=False,
+                       declined=True)
+            return
+        t1 = time.perf_counter()
+        headers = [self._table_header(p) for p in candidates]
+        contexts = [_context(p) for p in candidates]
+        evidence = select_evidence(question, [(p.text, h, c) for p, h, c in zip(candidates, headers, contexts,
+                                                                                  strict=True)],
+                                   max_chars=self.settings.evidence_chars)
+        t_evidence = time.perf_counter() - t1
+        timings: dict[str, float | int | None] = {
+            "retrieval": round(t_retrieval, 4), "evidence": round(t_evidence, 4),
+            "coverage": round(evidence.coverage, 4),
+        }
+        if evidence.coverage < self.settings.min_coverage or not evidence.blocks:
+            yield Sources([])
+            timings["total"] = round(time.perf_counter() - t0, 4)
+            yield Done(NOT_COVERED, [], model="", timings=timings, grounded=False, declined=True)
             return
         model = self._model_provider()
-        t1 = time.perf_counter()
-        passages, messages = self._fit(model, question, relevant, history)
-        t_build = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        order = [p for p, _ in evidence.blocks]
+        passages = [_renumber(candidates[p], n) for n, p in enumerate(order, start=1)]
+        blocks = [render_block(units) for _, units in evidence.blocks]
+        passages, blocks, messages = self._fit(model, question, passages, blocks, history)
+        timings["prompt_build"] = round(time.perf_counter() - t2, 4)
         yield Sources(passages)
         stats = GenerationStats()
         parts: list[str] = []
@@ -239,48 +285,137 @@ class AskService:
             parts.append(piece)
             yield Token(piece)
         answer = "".join(parts).strip()
-        citations, inferred = cited_passages(answer, passages)
-        if inferred and citations and not stats.cancelled:
-            answer += " " + "".join(f"[{p.n}]" for p in citations)
-        timings: dict[str, float | int | None] = {
-            "retrieval": round(t_retrieval, 4),
-            "prompt_build": round(t_build, 4),
+        timings.update({
             "first_token": round(stats.first_token_s, 4) if stats.first_token_s is not None else None,
             "generation": round(stats.total_s, 4),
-            "total": round(time.perf_counter() - t0, 4),
             "prompt_tokens": stats.prompt_tokens,
             "completion_tokens": stats.completion_tokens,
-        }
-        exchange = [messages[-1], Message("assistant", answer)]
-        yield Done(answer, citations, model=model.name, timings=timings, cancelled=stats.cancelled,
-                   exchange=exchange)
+        })
+        used = order[: len(passages)]  # candidate index of each passage the model read
+        done = self._finish(question, answer, passages, [contexts[i] for i in used],
+                            EvidenceSet(blocks=[], coverage=evidence.coverage, best=None,
+                                        units=[evidence.units[i] for i in used]),
+                            _best_in(evidence, used), stats.cancelled, timings)
+        done.model = model.name
+        done.exchange = [messages[-1], Message("assistant", done.answer)]
+        timings["total"] = round(time.perf_counter() - t0, 4)
+        yield done
+
+    def _finish(self, question: str, answer: str, passages: list[Passage], contexts: list[str | None],
+                evidence: EvidenceSet, best: tuple[int, Unit] | None, cancelled: bool,
+                timings: dict[str, float | int | None]) -> Done:
+        """Check the answer against its passages; decline, mark or replace it as the check says.
+
+        Args:
+            question: The question.
+            answer: What the model wrote.
+            passages: The passages it read, numbered.
+            contexts: Their context words (file name, label).
+            evidence: Their units (``units[i]`` belongs to ``passages[i]``).
+            best: The passage index and unit that covered the question best.
+            cancelled: The user stopped the answer.
+            timings: Figures so far; the check adds its own.
+        """
+        if cancelled or not answer:
+            citations, _ = cited_passages(answer, passages)
+            return Done(answer, citations, model="", timings=timings, cancelled=cancelled)
+        if is_decline(answer):
+            return Done(answer, [], model="", timings=timings, declined=True)
+        # Checked against the passages' full text: a fact may sit in a sentence the evidence step left out.
+        check = check_answer(answer, question, [p.text for p in passages], evidence, context=contexts)
+        timings["answer_coverage"] = round(check.answer_coverage, 4)
+        if check.support and check.answer_coverage < self.settings.min_answer_coverage:
+            # The model answered from a sentence that is not about the question.
+            return Done(NOT_COVERED, [], model="", timings=timings, grounded=False, declined=True)
+        marked, _ = cited_passages(answer, passages)
+        supported = check.supported
+        support = [(p, u) for p, u, _ in check.support]
+        if marked:  # the answer names its passages: its evidence comes from those first
+            wanted = {passages.index(c) for c in marked}
+            support = [s for s in support if s[0] in wanted] + [s for s in support if s[0] not in wanted]
+        chosen = support[:2] if supported else support[:1]
+        if not _says_something(answer, question, passages) and best is not None:
+            # A non-answer ("The source that answers the question is [1]"): show the evidence instead.
+            p, unit = best
+            answer = f"Your documents say: “{unit.text}” [{passages[p].n}]"
+            chosen, marked, supported = [best], [passages[p]], True
+        items = [Evidence(n=passages[p].n, path=passages[p].path, page=passages[p].page,
+                          label=passages[p].label, text=unit.text, quote=unit.quote) for p, unit in chosen]
+        citations = marked or [passages[p] for p in _unique(chosen)]
+        if not marked and citations:
+            answer += " " + "".join(f"[{p.n}]" for p in citations)
+        return Done(answer, citations, model="", timings=timings, evidence=items, supported=supported)
+
+    def _table_header(self, passage: Passage) -> list[str] | None:
+        """Column headers for a passage that starts inside a table begun in an earlier chunk."""
+        first = next((line for line in passage.text.split("\n") if line.strip()), "")
+        if " | " not in first:
+            return None
+        doc, _, seq_text = passage.chunk_id.rpartition(":")
+        if not seq_text.isdigit() or int(seq_text) == 0:
+            return None
+        seq = int(seq_text)
+        earlier = [f"{doc}:{s}" for s in range(max(0, seq - 6), seq)]
+        try:
+            texts = [hit.text for hit, _ in self.search.store.fetch(earlier)]
+        except Exception:  # the header is a help, not a need
+            return None
+        return table_header_of("\n".join(texts))
 
     def _fit(
-        self, model: ChatModel, question: str, passages: list[Passage], history: Sequence[Message]
-    ) -> tuple[list[Passage], list[Message]]:
-        """Keep the best passages (and recent turns) that fit the window with room to answer."""
+        self, model: ChatModel, question: str, passages: list[Passage], blocks: list[str],
+        history: Sequence[Message],
+    ) -> tuple[list[Passage], list[str], list[Message]]:
+        """Keep the best evidence blocks (and recent turns) that fit the window with room to answer."""
         budget = model.context_size - self.settings.max_answer_tokens
         history = list(history)
         while True:
             for keep in range(len(passages), 0, -1):
-                chosen = [_renumber(p, i) for i, p in enumerate(passages[:keep], start=1)]
-                messages = build_messages(question, chosen, history)
+                messages = build_messages(question, passages[:keep], history, blocks[:keep])
                 if model.count_tokens(model.render(messages)[0]) <= budget:
-                    return chosen, messages
+                    return passages[:keep], blocks[:keep], messages
             if history:
                 history = history[2:]  # drop the oldest question/answer pair and try again
                 continue
-            # Not even one passage fits: cut the best one down until it does.
-            best = passages[0]
-            text = best.text
+            # Not even one block fits: cut the best one down until it does.
+            text = blocks[0]
             while len(text) > 200:
                 text = text[: int(len(text) * 0.8)]
-                chosen = [_renumber(best, 1, text)]
-                messages = build_messages(question, chosen, [])
+                messages = build_messages(question, passages[:1], [], [text])
                 if model.count_tokens(model.render(messages)[0]) <= budget:
-                    return chosen, messages
-            chosen = [_renumber(best, 1, text)]
-            return chosen, build_messages(question, chosen, [])
+                    return passages[:1], [text], messages
+            return passages[:1], [text], build_messages(question, passages[:1], [], [text])
+
+
+def _context(p: Passage) -> str:
+    """Words a passage's place gives it: the file's name and the page/sheet label."""
+    name = Path(p.path).stem.replace("_", " ").replace("-", " ")
+    return f"{name} {p.label or ''}"
+
+
+def _best_in(evidence: EvidenceSet, used: Sequence[int]) -> tuple[int, Unit] | None:
+    """The best unit of the evidence as (index among the passages read, unit), if it was read."""
+    best = evidence.best
+    if best is None or best.passage not in used:
+        return None
+    return list(used).index(best.passage), best.unit
+
+
+def _unique(pairs: Sequence[tuple[int, Unit]]) -> list[int]:
+    seen: list[int] = []
+    for p, _ in pairs:
+        if p not in seen:
+            seen.append(p)
+    return seen
+
+
+def _says_something(answer: str, question: str, passages: Sequence[Passage]) -> bool:
+    """Whether the answer states anything beyond the question's words and the passages' names."""
+    clean = re.sub(r"\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\]", " ", answer)
+    named = set(terms(question + " source sources answer question document documents page passage excerpt"))
+    for p in passages:
+        named |= set(terms(p.where()))
+    return bool(set(terms(clean)) - named)
 
 
 def relevant_passages(passages: Sequence[Passage], min_relevance: float) -> list[Passage]:
@@ -312,10 +447,19 @@ def _renumber(p: Passage, n: int, text: str | None = None) -> Passage:
                    text=p.text if text is None else text, score=p.score, similarity=p.similarity)
 
 
-def build_messages(question: str, passages: Sequence[Passage], history: Sequence[Message]) -> list[Message]:
-    """The conversation the model sees: rules, earlier turns, then sources and the question."""
-    sources = "\n\n".join(f"[{p.n}] ({p.where()})\n{p.text}" for p in passages)
-    user = f"Sources:\n{sources}\n\nQuestion: {question}"
+def build_messages(question: str, passages: Sequence[Passage], history: Sequence[Message],
+                   blocks: Sequence[str] | None = None) -> list[Message]:
+    """The conversation the model sees: rules, earlier turns, then the evidence and the question.
+
+    Args:
+        question: The question.
+        passages: The passages, numbered as they will be cited.
+        history: Earlier turns (their exchanges), oldest first.
+        blocks: What to show of each passage (its evidence); by default its whole text.
+    """
+    texts = blocks if blocks is not None else [p.text for p in passages]
+    sources = "\n\n".join(f"[{p.n}] ({p.where()})\n{text}" for p, text in zip(passages, texts, strict=True))
+    user = f"Excerpts:\n\n{sources}\n\nQuestion: {question}"
     return [Message("system", SYSTEM_PROMPT), *history, Message("user", user)]
 
 

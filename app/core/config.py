@@ -62,6 +62,11 @@ class Settings:
         chunk_tokens: Size of a chunk in the embedder's word-pieces.
         chunk_overlap: Word-pieces shared by neighbouring chunks.
         min_relevance: Below this cosine similarity a passage is not considered relevant.
+        evidence_chars: About how much evidence (sentences and table records) the model reads.
+        min_coverage: Below this share of the question's words found together in the evidence
+            (weighted by rarity, see app.core.evidence), the question is declined unasked.
+        min_answer_coverage: Below this share around the sentence the answer comes from, the
+            answer is taken to come from a sentence that is not about the question, and declined.
         parse_timeout_s: Per-file limit for reading a document.
         retrieval_mode: "hybrid" (meaning and keywords), "dense" (meaning only) or "keyword".
         contextual_header: Embed each chunk with its document's title in front (re-index to apply).
@@ -83,7 +88,10 @@ class Settings:
     top_k: int = 5
     chunk_tokens: int = 200
     chunk_overlap: int = 40
-    min_relevance: float = 0.25
+    min_relevance: float = -1.0
+    evidence_chars: int = 1400
+    min_coverage: float = 0.3
+    min_answer_coverage: float = 0.0
     parse_timeout_s: float = 120.0
     retrieval_mode: str = "hybrid"
     contextual_header: bool = True
@@ -126,6 +134,9 @@ class Settings:
             (32 <= self.chunk_tokens <= 8192, "chunk_tokens must be between 32 and 8192"),
             (0 <= self.chunk_overlap < self.chunk_tokens // 2, "chunk_overlap must be below half of chunk_tokens"),
             (-1.0 <= self.min_relevance <= 1.0, "min_relevance must be between -1 and 1"),
+            (200 <= self.evidence_chars <= 20000, "evidence_chars must be between 200 and 20000"),
+            (0.0 <= self.min_coverage <= 1.0, "min_coverage must be between 0 and 1"),
+            (0.0 <= self.min_answer_coverage <= 1.0, "min_answer_coverage must be between 0 and 1"),
             (self.parse_timeout_s > 0, "parse_timeout_s must be positive"),
             (self.retrieval_mode in RETRIEVAL_MODES, f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}"),
             (self.embedding_backend is None or self.embedding_backend in EMBEDDING_BACKENDS,

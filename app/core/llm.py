@@ -157,6 +157,48 @@ class ChatModel:
                     close()
                 stats.total_s = time.perf_counter() - started
 
+    def yes_probability(self, messages: Sequence[Message]) -> float:
+        """How strongly the model answers "yes" to the yes/no question that ends ``messages`` (0..1).
+
+        One forward pass over what the cache does not already hold: asked right after an answer,
+        with the answer's conversation as the prefix, only the follow-up question's few tokens are
+        evaluated. The probability is that of the first answer token being a "yes" rather than a
+        "no" (any casing, with or without a leading space).
+        """
+        import numpy as np
+
+        prompt, _ = self.render(messages)
+        tokens = self._llm.tokenize(prompt.encode("utf-8"), special=True)
+        if len(tokens) + 1 >= self.context_size:
+            raise ModelError(f"the prompt ({len(tokens)} tokens) does not fit the context window ({self.context_size})")
+        with self._lock:
+            llm = self._llm
+            cached = llm.input_ids[: llm.n_tokens].tolist()
+            prefix = 0
+            for a, b in zip(cached, tokens, strict=False):
+                if a != b:
+                    break
+                prefix += 1
+            prefix = min(prefix, len(tokens) - 1)  # at least one token is evaluated, for fresh logits
+            llm.n_tokens = prefix
+            llm.eval(tokens[prefix:])
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        yes = self._answer_tokens(("yes", "Yes", " yes", " Yes", "YES"))
+        no = self._answer_tokens(("no", "No", " no", " No", "NO"))
+        top = logits.max()
+        p_yes = float(np.exp(logits[yes] - top).sum())
+        p_no = float(np.exp(logits[no] - top).sum())
+        return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
+
+    def _answer_tokens(self, words: Sequence[str]) -> list[int]:
+        """The first token of each word, once each."""
+        ids: list[int] = []
+        for word in words:
+            toks = self._llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)
+            if toks and toks[0] not in ids:
+                ids.append(toks[0])
+        return ids
+
     def close(self) -> None:
         """Free the model's memory now rather than at garbage collection."""
         with self._lock:

@@ -1,0 +1,98 @@
+"""Evidence selection, table records, declines and the answer check (no model needed)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from app.core.cpu import CpuGate
+from app.core.evidence import (
+    check_answer,
+    is_decline,
+    render_block,
+    select_evidence,
+    split_units,
+    table_header_of,
+)
+
+ROTA = "Name | Role | Shift | Bleep\nHana Sato | Staff nurse | Night | 4471\nOmar Reyes | Charge nurse | Day | 4409"
+INCIDENTS = ("Ward | Falls | Medication errors | Pressure ulcers\nLarkspur | 1 | 9 | 3\nBirch | 7 | 2 | 1\n"
+             "Cedar | 4 | 5 | 0")
+MINUTES = (
+    "Drugs and Therapeutics Committee, minutes of 12 March\n"
+    "The committee reviewed the anticoagulation pathway. Apixaban replaces rivaroxaban as first-line "
+    "treatment for non-valvular atrial fibrillation from 1 April. Dabigatran stays second line. "
+    "The next meeting is on 9 April."
+)
+
+
+def test_table_rows_become_records_with_their_column_headers() -> None:
+    units = split_units(INCIDENTS)
+    rows = [u for u in units if u.kind == "row"]
+    assert rows[0].text == "Ward: Larkspur · Falls: 1 · Medication errors: 9 · Pressure ulcers: 3"
+    assert rows[0].quote == "Larkspur | 1 | 9 | 3", "the quote stays the exact slice of the passage"
+    assert INCIDENTS[rows[0].start:rows[0].end] == rows[0].quote
+
+
+def test_a_table_begun_in_an_earlier_chunk_gets_that_chunks_headers() -> None:
+    header = table_header_of("Some text before.\n" + ROTA.split("\n")[0] + "\nAda Byron | Nurse | Day | 4000")
+    assert header == ["Name", "Role", "Shift", "Bleep"]
+    units = split_units("Hana Sato | Staff nurse | Night | 4471", table_header=header)
+    assert units[0].text == "Name: Hana Sato · Role: Staff nurse · Shift: Night · Bleep: 4471"
+    assert table_header_of("1 | 2 | 3\n4 | 5 | 6") is None, "a row of numbers is no header"
+
+
+def test_sentences_keep_exact_offsets() -> None:
+    units = split_units(MINUTES)
+    assert [u.kind for u in units] == ["heading", "sentence", "sentence", "sentence", "sentence"]
+    for u in units:
+        assert MINUTES[u.start:u.end] == u.quote
+
+
+def test_evidence_picks_the_sentence_that_answers_and_scores_coverage() -> None:
+    filler = "The cafeteria is open from 7am. Staff parking is on level 2. " * 3
+    ev = select_evidence("Which drug is now first-line for atrial fibrillation?",
+                         [(filler, None, "canteen"), (MINUTES, None, "formulary minutes")], max_chars=300)
+    assert ev.best is not None and "Apixaban replaces rivaroxaban" in ev.best.unit.text
+    assert ev.coverage > 0.6
+    shown = "\n".join(render_block(units) for _, units in ev.blocks)
+    assert "Apixaban replaces rivaroxaban" in shown and "cafeteria" not in shown
+
+
+def test_a_question_the_documents_do_not_cover_scores_low() -> None:
+    covered = select_evidence("What is the bleep number of Hana Sato?", [(ROTA, None, "nurse rota")])
+    uncovered = select_evidence("What is the parking fee for visitors on Sundays?", [(ROTA, None, "nurse rota"),
+                                                                                     (MINUTES, None, "minutes")])
+    assert covered.coverage > 0.8
+    assert uncovered.coverage < 0.3 < covered.coverage
+
+
+def test_declines_are_recognised() -> None:
+    for text in ("The documents do not say.", "I don't know.", "The dose is not mentioned in the excerpts.",
+                 "There is no information about parking.", "I could not find that."):
+        assert is_decline(text), text
+    for text in ("Apixaban is first line.", "The bleep is 4471."):
+        assert not is_decline(text), text
+
+
+def test_answer_check_finds_facts_and_flags_invented_ones() -> None:
+    question = "What is the bleep number of Hana Sato?"
+    ev = select_evidence(question, [(ROTA, None, "rota")])
+    good = check_answer("Hana Sato's bleep number is 4471.", question, [ROTA], ev)
+    assert good.supported and not good.missing
+    assert good.support[0][1].quote == "Hana Sato | Staff nurse | Night | 4471"
+    bad = check_answer("Hana Sato's bleep number is 5521.", question, [ROTA], ev)
+    assert not bad.supported and bad.missing == ["5521"]
+
+
+def test_background_work_waits_while_an_answer_runs() -> None:
+    gate = CpuGate()
+    waited: list[float] = []
+    with gate.foreground():
+        worker = threading.Thread(target=lambda: waited.append(gate.wait_turn()))
+        worker.start()
+        time.sleep(0.3)
+        assert worker.is_alive(), "the encoder must wait while an answer is written"
+    worker.join(5)
+    assert waited and waited[0] >= 0.25
+    assert gate.wait_turn() < 0.1, "no answer running: no wait"
