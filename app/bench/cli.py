@@ -36,6 +36,24 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p = bench.add_parser("encryption", help="what sealing chunk text costs the vector store, vs pass-through and raw Chroma")
     p.add_argument("--chunks", type=int, default=5000, help="chunks (random vectors, repeated text; default 5000)")
 
+    p = bench.add_parser("answers", help="answer quality and speed per model, beside the common RAG pipeline")
+    p.add_argument("--questions", type=Path, required=True, metavar="FILE.jsonl",
+                   help='one question a line: {"q", "answers": [...], "impossible": bool, "file"?, "page"?}')
+    p.add_argument("--docs", type=Path, metavar="DIR",
+                   help="ingest these files into a temporary library (default: ask the current library)")
+    p.add_argument("--model", type=Path, action="append", default=[], metavar="FILE.gguf",
+                   help="a chat model to ask with; repeat to compare (default: the chosen model)")
+    p.add_argument("--home", type=Path, metavar="DIR", help="keep the benchmark's library here and reuse it")
+    p.add_argument("--no-common", action="store_true", help="leave out the common pipeline")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    p.add_argument("--threads", type=int, default=0, metavar="N",
+                   help="llama.cpp threads for prompt and generation (default 0: the app's choice)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override an answer setting for this run, e.g. --set min_coverage=0.4")
+    p.add_argument("--quiet", action="store_true", help="no line per question")
+    p.add_argument("--json", type=Path, metavar="FILE", default=Path("bench-results") / "answers.json",
+                   help="where to write the results (default: bench-results/answers.json)")
+
     from app.bench import speed_cli
 
     speed_cli.add_parsers(bench)
@@ -56,6 +74,8 @@ def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> i
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         return 0
+    if args.bench_command == "answers":
+        return _answers(args, passphrase)
     if args.bench_command == "encryption":
         from app.bench import encryption
 
@@ -99,4 +119,35 @@ def _retrieval(args: argparse.Namespace, passphrase: PassphraseProvider | None) 
     finally:
         if temporary:
             shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+def _answers(args: argparse.Namespace, passphrase: PassphraseProvider | None) -> int:
+    import dataclasses
+
+    from app.bench import answers
+    from app.core.config import Settings
+
+    settings = Settings()
+    types = {f.name: f.type for f in dataclasses.fields(Settings)}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        if name not in types:
+            print(f"sanctum bench answers: unknown setting '{name}'", file=sys.stderr)
+            return 2
+        current = getattr(settings, name)
+        setattr(settings, name, type(current)(value) if current is not None else value)
+    settings.validate()
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    report = answers.run(questions_file=args.questions, docs=args.docs, models=args.model, home=args.home,
+                         common=not args.no_common, limit=args.limit, threads=args.threads, settings=settings,
+                         passphrase=passphrase, log=None if args.quiet else log)
+    if "ingest_s" in report:
+        print(f"library: {report['chunks']} chunks, ingested in {report['ingest_s']} s", file=sys.stderr)
+    print(answers.table(report["results"]))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     return 0
