@@ -19,7 +19,7 @@ from app.core.conversations import (
     title_from,
 )
 from app.core.crypto import Cipher, DataLocked
-from app.core.sources import PDF, TEXT, SourceService, search_phrase
+from app.core.sources import PDF, TEXT, SourceService, find_span, search_phrase
 from tests import docmaker
 
 KEY = bytes(range(32))
@@ -139,3 +139,19 @@ def test_sources_are_found_again_in_their_files(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="moved or deleted"):
         service.locate(tmp_path / "gone.txt", text="x")
 
+
+def test_a_passage_is_found_in_a_page_text_laid_out_differently() -> None:
+    page = ("Ward 4 protocols.\r\nCentral line care. Central line dress-\u0002ings are changed every 7\r\n"
+            "days, or at once when damp. Use chlor\ufb01xed wipes.\r\nFalls prevention.")
+    passage = "Central line care. Central line dress-ings are changed every 7 days, or at once when damp."
+    start, end = find_span(page, passage)
+    assert page[start:end].startswith("Central line care.") and page[start:end].endswith("when damp.")
+    assert "\r\n" in page[start:end], "the passage spans two lines of the page"
+    s, e = find_span(page, "chlorfixed wipes")
+    assert page[s:e] == "chlor\ufb01xed wipes"
+    # The middle differs (a word the parser read otherwise): the span still runs from its head to its tail.
+    s, e = find_span(page, passage.replace("are changed", "is changed"))
+    assert (s, e) == (start, end)
+    assert find_span(page, "Something that is not on this page at all, not even partly.") is None
+    twice = "Wash hands. Gloves on. Wash hands. Gloves off."
+    assert find_span(twice, "Wash hands.", near=12) == (23, 34) and twice[23:34] == "Wash hands."
