@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.chats = ChatController(engine, self.lanes, self.chat, self.conversations, self)
         self.docs = LibraryController(engine, self.lanes, self.library, self)
         self.chats.sig_citation_clicked.connect(self.open_citation)
+        self.chats.sig_evidence_clicked.connect(self.open_citation)
         self.chats.sig_message.connect(self._on_controller_message)
         self.docs.sig_message.connect(self._on_controller_message)
         self.docs.sig_documents.connect(self._on_docs_documents)
@@ -270,18 +271,19 @@ class MainWindow(QMainWindow):
 
     # -- sources ----------------------------------------------------------------------------
 
-    def open_citation(self, citation: Citation) -> None:
+    def open_citation(self, citation: Citation, quote: str = "") -> None:
+        """Show a cited passage in the viewer; ``quote`` (an evidence sentence of it) is marked."""
         self.side.setCurrentWidget(self.source)
         left, centre, side = self.splitter.sizes()
         wanted = min(max(side, int(self.splitter.width() * 0.45)), left + centre + side - left - 360)
         if wanted > side:  # a page must be readable: give the viewer about half the window
             self.splitter.setSizes([left, left + centre + side - left - wanted, wanted])
-        self.source.show_loading(citation)
+        self.source.show_loading(citation, quote)
         service = self.engine.source_service()
         self.lanes.run(
             self.lanes.io,
             lambda: service.locate(citation.path, text=citation.text, page=citation.page, label=citation.label),
-            lambda loc: self.source.show_location(citation, loc),
+            lambda loc: self.source.show_location(citation, loc, quote),
             lambda message: self.source.show_error(citation, message),
         )
 
