@@ -93,7 +93,7 @@ def wait_answer(qtbot, window: MainWindow, timeout: int = 180_000) -> None:  # n
 
 def test_drop_ask_stream_cite_and_open_the_page(qtbot, window: MainWindow, tmp_path: Path) -> None:
     pdf = protocol_pdf(tmp_path)
-    assert "No documents yet" in window.library.summary.text()
+    qtbot.waitUntil(lambda: "No documents yet" in window.library.summary.text(), timeout=30_000)
     drop(window, [pdf])
     qtbot.waitUntil(lambda: states(window).get(pdf.name) == READY, timeout=120_000)
     qtbot.waitUntil(lambda: window.docs_label.text() == "1 document", timeout=10_000)

@@ -97,10 +97,19 @@ class LibraryPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(8)
-        self.summary = QLabel("No documents yet", self)
+        # Until the saved documents are read (opening the data can take seconds), the panel says
+        # so: "No documents yet" on a full library would alarm.
+        self.opening = True
+        self.summary = QLabel("Opening your library…", self)
         self.summary.setAccessibleName("Library summary")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
+        self.opening_bar = QProgressBar(self)
+        self.opening_bar.setAccessibleName("Opening the library")
+        self.opening_bar.setRange(0, 0)  # busy: there is no count to show
+        self.opening_bar.setTextVisible(False)
+        self.opening_bar.setMaximumHeight(6)
+        layout.addWidget(self.opening_bar)
         buttons = QHBoxLayout()
         self.add_files_button = QPushButton("Add files…", self)
         self.add_files_button.setAccessibleName("Add files")
@@ -157,6 +166,18 @@ class LibraryPanel(QWidget):
         self._started = 0.0
         self.model.modelReset.connect(self._refresh_summary)
         self.model.dataChanged.connect(self._refresh_summary)
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def set_opened(self, error: str | None = None) -> None:
+        """The saved documents were read (and are in the model), or could not be: say which."""
+        self.opening = False
+        self.opening_bar.setVisible(False)
+        if error:
+            self.summary.setText(f"<span style='color:{theme.error_color()}'>The library could not be read: "
+                                 f"{html.escape(error)}</span>")
+        else:
+            self._refresh_summary()
 
     # -- progress ---------------------------------------------------------------------------
 
@@ -226,6 +247,8 @@ class LibraryPanel(QWidget):
     def _refresh_summary(self, *_: object) -> None:
         ready = self.model.count("ready", "unchanged")
         failed = self.model.count(FAILED)
+        if self.opening and not self.model.rows:
+            return  # still "Opening your library…"
         if not self.model.rows:
             self.summary.setText("No documents yet. Drop files or folders on the window, or add them here.")
             return
