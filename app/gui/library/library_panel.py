@@ -126,7 +126,6 @@ class LibraryPanel(QWidget):
         for b in (self.add_files_button, self.add_folder_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        buttons.addWidget(self.remove_button)
         layout.addLayout(buttons)
 
         self.progress_box = QWidget(self)
@@ -154,6 +153,10 @@ class LibraryPanel(QWidget):
         self.view.setItemDelegate(_DocumentDelegate(self.view))
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setUniformItemSizes(True)
+        # Names are elided to the column's width (see the delegate): no sideways scrolling, and the
+        # rows are laid out again when the column narrows.
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
         layout.addWidget(self.view, 1)
         self.details = QLabel("", self)
@@ -161,7 +164,13 @@ class LibraryPanel(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setVisible(False)
+        self.details.setMinimumWidth(1)  # a long path must not widen the column: it wraps at "/"
         layout.addWidget(self.details)
+        # Under the list, beside what it acts on: the panel stays narrow enough for a narrow window.
+        remove_row = QHBoxLayout()
+        remove_row.addWidget(self.remove_button)
+        remove_row.addStretch(1)
+        layout.addLayout(remove_row)
         self.remove_button.setShortcut(QKeySequence())  # Delete stays with the conversation list
         self._started = 0.0
         self.model.modelReset.connect(self._refresh_summary)
@@ -234,7 +243,7 @@ class LibraryPanel(QWidget):
             detail = html.escape(i.data(DetailRole))
             styled = f"<span style='color:{color}'>{detail}</span>" if color else detail
             self.details.setText(f"<b>{html.escape(i.data(Qt.ItemDataRole.DisplayRole))}</b><br>{styled}<br>"
-                                 f"<small>{html.escape(i.data(PathRole))}</small>")
+                                 f"<small>{html.escape(i.data(PathRole)).replace('/', '/&#8203;')}</small>")
             self.details.setVisible(True)
         else:
             self.details.setVisible(False)

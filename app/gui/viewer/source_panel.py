@@ -154,6 +154,7 @@ class SourcePanel(QWidget):
         self.title.setFont(theme.scaled_font(self, 1.05, bold=True))
         self.title.setAccessibleName("Source document")
         self.title.setWordWrap(True)
+        self.title.setMinimumWidth(1)  # a long file name must not widen the column
         head.addWidget(self.title, 1)
         self.open_button = QPushButton("Open in system viewer", self)
         self.open_button.setAccessibleName("Open the document in the system viewer")
@@ -170,6 +171,8 @@ class SourcePanel(QWidget):
         self.quote.setWordWrap(True)
         self.quote.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.quote.setVisible(False)
+        for label in (self.where, self.quote):
+            label.setMinimumWidth(1)
         layout.addWidget(self.quote)
 
         self.stack = QStackedWidget(self)
@@ -202,6 +205,7 @@ class SourcePanel(QWidget):
     def show_loading(self, citation: Citation, quote: str = "") -> None:
         self.citation, self.highlight = citation, quote
         self.title.setText(Path(citation.path).name)
+        self.title.setToolTip(citation.path)
         self.where.setText(f"Source {citation.n}" + (f" · {citation.label}" if citation.label else "") + " · opening…")
         self.quote.setVisible(False)
 
