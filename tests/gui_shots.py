@@ -113,7 +113,7 @@ def main(out: Path) -> int:
     if answer and answer.chips():
         answer.chips()[0].click()
         checks["pdf_shown"] = wait(app, lambda: window.source.location is not None
-                                   and window.source.pdf_view.searchModel() is not None, 60)
+                                   and bool(window.source.pdf_view.marks), 60)
         checks["pdf_page"] = window.source.current_page()
         checks["cited_page"] = answer.citations[0].page
     shot("04-pdf-viewer.png")

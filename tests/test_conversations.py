@@ -14,11 +14,12 @@ from app.core.conversations import (
     Citation,
     ConversationNotFound,
     ConversationStore,
+    EvidenceQuote,
     history,
     title_from,
 )
 from app.core.crypto import Cipher, DataLocked
-from app.core.sources import PDF, TEXT, SourceService, search_phrase
+from app.core.sources import PDF, TEXT, SourceService, find_span, search_phrase
 from tests import docmaker
 
 KEY = bytes(range(32))
@@ -48,6 +49,35 @@ def test_round_trip_and_nothing_readable_on_disk(tmp_path: Path) -> None:
     assert again.draft(c.conv_id) == "and the INR"
     with pytest.raises(DataLocked):
         ConversationStore(db, Cipher(bytes(32))).list()
+
+
+def test_evidence_and_verdict_are_kept_sealed_and_old_messages_still_open(tmp_path: Path) -> None:
+    db = tmp_path / "c.sqlite3"
+    store = ConversationStore(db, Cipher(KEY))
+    conv = store.create("Falls")
+    cite = Citation(2, "/ward/falls audit.xlsx", 1, "Sheet 'Q1'", "Ward: Larkspur · Falls: 1", "d2", 0.7)
+    quote = EvidenceQuote(2, "/ward/falls audit.xlsx", 1, "Sheet 'Q1'", "Ward: Larkspur · Falls: 1", "Larkspur")
+    store.append(conv.conv_id, ASSISTANT, "Larkspur had 3 falls [2].", citations=[cite], evidence=[quote],
+                 supported=False)
+    store.append(conv.conv_id, ASSISTANT, "The documents do not say.", supported=None, declined=True)
+    # A message saved before evidence was recorded: its body has none of the new keys.
+    old = store.append(conv.conv_id, ASSISTANT, "Old answer [2].", citations=[cite])
+    con = sqlite3.connect(db)
+    body = store._seal('{"text": "Old answer [2].", "citations": [], "cancelled": false, "grounded": true}',
+                       old.msg_id, "body")
+    con.execute("UPDATE messages SET body=? WHERE msg_id=?", (body, old.msg_id))
+    con.commit()
+    con.close()
+    store.close()
+    raw = b"".join(f.read_bytes() for f in tmp_path.glob("c.sqlite3*"))
+    assert b"Larkspur" not in raw and b"falls audit" not in raw
+
+    unsupported, declined, legacy = ConversationStore(db, Cipher(KEY)).messages(conv.conv_id)
+    assert unsupported.evidence == [quote] and unsupported.supported is False and not unsupported.declined
+    assert unsupported.evidence[0].where() == "falls audit.xlsx, Sheet 'Q1'"
+    assert declined.evidence == [] and declined.supported is None and declined.declined
+    assert legacy.text == "Old answer [2]." and legacy.evidence == [] and legacy.supported is None
+    assert not legacy.declined
 
 
 def test_a_value_moved_to_another_row_does_not_open(tmp_path: Path) -> None:
@@ -108,3 +138,20 @@ def test_sources_are_found_again_in_their_files(tmp_path: Path) -> None:
     assert search_phrase("a b\nthe four word line here\nrest") == "the four word line here"
     with pytest.raises(Exception, match="moved or deleted"):
         service.locate(tmp_path / "gone.txt", text="x")
+
+
+def test_a_passage_is_found_in_a_page_text_laid_out_differently() -> None:
+    page = ("Ward 4 protocols.\r\nCentral line care. Central line dress-\u0002ings are changed every 7\r\n"
+            "days, or at once when damp. Use chlor\ufb01xed wipes.\r\nFalls prevention.")
+    passage = "Central line care. Central line dress-ings are changed every 7 days, or at once when damp."
+    start, end = find_span(page, passage)
+    assert page[start:end].startswith("Central line care.") and page[start:end].endswith("when damp.")
+    assert "\r\n" in page[start:end], "the passage spans two lines of the page"
+    s, e = find_span(page, "chlorfixed wipes")
+    assert page[s:e] == "chlor\ufb01xed wipes"
+    # The middle differs (a word the parser read otherwise): the span still runs from its head to its tail.
+    s, e = find_span(page, passage.replace("are changed", "is changed"))
+    assert (s, e) == (start, end)
+    assert find_span(page, "Something that is not on this page at all, not even partly.") is None
+    twice = "Wash hands. Gloves on. Wash hands. Gloves off."
+    assert find_span(twice, "Wash hands.", near=12) == (23, 34) and twice[23:34] == "Wash hands."

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from app.core.export import Citation, Conversation, Turn, conversation_from_json, export_conversation, to_markdown
+from app.core.export import (
+    Citation,
+    Conversation,
+    Evidence,
+    Turn,
+    conversation_from_json,
+    export_conversation,
+    to_markdown,
+)
 from app.core.redact import KINDS, find_personal_data, redact
 from tests.conftest import run_cli
 from tests.pii_samples import HELD_OUT, SAMPLES
@@ -100,6 +108,24 @@ def test_markdown_export_with_and_without_redaction(tmp_path: Path) -> None:
     assert not any(x in text for x in PII)
     assert "[NHS NUMBER]" in text and "[DATE OF BIRTH]" in text and "[PHONE]" in text and "Maria Gonzales" in text
     assert result.redacted == {"nhs": 2, "dob": 2, "phone": 2} and result.format == "md"
+
+
+def test_export_shows_the_evidence_and_an_unsupported_answer_redacted() -> None:
+    conv = Conversation(title="Bed 12", created="2025-01-02T08:00+00:00", turns=[
+        Turn("assistant", "Her NHS number is 787 789 3280 [1].",
+             [Citation(1, "/wards/7B/handover.pdf", page=2, label="Page 2", text="NHS 787 789 3280")],
+             evidence=[Evidence(1, "/wards/7B/handover.pdf", 2, "Page 2", "Maria Gonzales, NHS 787 789 3280.")],
+             supported=False),
+        Turn("assistant", "The documents do not say."),
+    ])
+    plain = to_markdown(conv)
+    assert "> “Maria Gonzales, NHS 787 789 3280.” — handover.pdf, Page 2" in plain
+    assert plain.count("Not found in your documents") == 1
+    redacted = to_markdown(conv, redact=True)
+    assert "787 789 3280" not in redacted and "> “Maria Gonzales, NHS [NHS NUMBER].”" in redacted
+    again = conversation_from_json({"turns": [{"role": "assistant", "text": "x", "supported": False,
+                                               "evidence": [{"n": 1, "path": "/a.txt", "text": "y"}]}]})
+    assert again.turns[0].supported is False and again.turns[0].evidence[0].text == "y"
 
 
 def _pdf_text(path: Path) -> str:

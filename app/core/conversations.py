@@ -1,8 +1,8 @@
-"""Saved conversations: titles, messages and their citations, encrypted at rest.
+"""Saved conversations: titles, messages, their citations and evidence, encrypted at rest.
 
 A small SQLite database (``conversations.sqlite3`` under the data directory). Everything a person
-typed or was told — titles, message texts, quoted passages, file names in citations, unsent
-drafts — is encrypted with the data key (:class:`app.core.crypto.Cipher`), each value bound to
+typed or was told — titles, message texts, quoted passages and evidence, file names in citations,
+unsent drafts — is encrypted with the data key (:class:`app.core.crypto.Cipher`), each value bound to
 its own record id and field (the AAD), so a value moved to another row or column fails to open.
 Only ids, roles, order, timestamps and the chosen document ids (hashes of paths) are in the clear.
 """
@@ -67,6 +67,31 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class EvidenceQuote:
+    """A sentence of a cited passage that supports an answer, kept verbatim with the answer.
+
+    Attributes:
+        n: The number of the cited passage it comes from (a :class:`Citation`'s ``n``).
+        path: The file.
+        page: 1-based page/slide/sheet, or None.
+        label: "Page 3", "Slide 2", "Sheet 'Q1'" or None.
+        text: The sentence as shown to the user.
+        quote: The exact slice of the passage's text to highlight in the source viewer.
+    """
+
+    n: int
+    path: str
+    page: int | None
+    label: str | None
+    text: str
+    quote: str
+
+    def where(self) -> str:
+        name = Path(self.path).name
+        return f"{name}, {self.label}" if self.label else name
+
+
+@dataclass(frozen=True)
 class StoredMessage:
     """One turn as saved.
 
@@ -78,6 +103,10 @@ class StoredMessage:
         created_at: Seconds since the epoch.
         cancelled: The answer was stopped before it was finished.
         grounded: False when the documents held nothing on the question.
+        evidence: The sentences of the cited passages that hold the answer's facts, verbatim.
+        supported: False when the answer's facts were not found in the passages it cites; None
+            when there was nothing to check (and for messages saved before this was recorded).
+        declined: The answer says the documents do not cover the question.
     """
 
     msg_id: str
@@ -87,6 +116,9 @@ class StoredMessage:
     created_at: float = 0.0
     cancelled: bool = False
     grounded: bool = True
+    evidence: list[EvidenceQuote] = field(default_factory=list)
+    supported: bool | None = None
+    declined: bool = False
 
 
 @dataclass(frozen=True)
@@ -212,6 +244,9 @@ class ConversationStore:
         citations: Sequence[Citation] = (),
         cancelled: bool = False,
         grounded: bool = True,
+        evidence: Sequence[EvidenceQuote] = (),
+        supported: bool | None = None,
+        declined: bool = False,
     ) -> StoredMessage:
         """Add a message at the end of a conversation."""
         if role not in (USER, ASSISTANT):
@@ -219,7 +254,8 @@ class ConversationStore:
         msg_id = uuid.uuid4().hex
         now = time.time()
         body = json.dumps({"text": text, "citations": [asdict(c) for c in citations], "cancelled": cancelled,
-                           "grounded": grounded})
+                           "grounded": grounded, "evidence": [asdict(e) for e in evidence],
+                           "supported": supported, "declined": declined})
         with self._tx() as db:
             if db.execute("SELECT 1 FROM conversations WHERE conv_id = ?", (conv_id,)).fetchone() is None:
                 raise ConversationNotFound("this conversation no longer exists")
@@ -229,7 +265,8 @@ class ConversationStore:
                 (msg_id, conv_id, seq, role, self._seal(body, msg_id, "body"), now),
             )
             db.execute("UPDATE conversations SET updated_at = ? WHERE conv_id = ?", (now, conv_id))
-        return StoredMessage(msg_id, role, text, list(citations), now, cancelled, grounded)
+        return StoredMessage(msg_id, role, text, list(citations), now, cancelled, grounded, list(evidence),
+                             supported, declined)
 
     def delete_message(self, msg_id: str) -> None:
         """Remove one message (an answer being regenerated)."""
@@ -243,9 +280,12 @@ class ConversationStore:
         out = []
         for row in rows:
             body = json.loads(self._open(row["body"], row["msg_id"], "body"))
+            supported = body.get("supported")  # absent from messages saved before it was recorded
             out.append(StoredMessage(
                 row["msg_id"], row["role"], body["text"], [Citation(**c) for c in body.get("citations", [])],
                 row["created_at"], bool(body.get("cancelled")), bool(body.get("grounded", True)),
+                [EvidenceQuote(**e) for e in body.get("evidence", [])],
+                None if supported is None else bool(supported), bool(body.get("declined")),
             ))
         return out
 

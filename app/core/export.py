@@ -1,6 +1,7 @@
 """Export a conversation to Markdown or PDF, optionally with personal data redacted.
 
-The input is deliberately plain (:class:`Conversation` of :class:`Turn` s with :class:`Citation` s)
+The input is deliberately plain (:class:`Conversation` of :class:`Turn` s with :class:`Citation` s
+and :class:`Evidence`)
 so the desktop app, the command line (a JSON file) and tests can all build one. An export is a
 plaintext copy made on the user's request: it is written where the user says and recorded in the
 audit log by the caller (:meth:`app.core.engine.Engine.export_conversation` does both).
@@ -55,12 +56,29 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A sentence of a cited passage that supports an answer, verbatim, and where it stands."""
+
+    n: int
+    path: str
+    page: int | None = None
+    label: str | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Turn:
-    """One message: ``role`` is "user" or "assistant"."""
+    """One message: ``role`` is "user" or "assistant".
+
+    ``supported`` is False for an answer whose facts were not found in the passages it cites
+    (the export says so under it, as the app does); None when nothing was checked.
+    """
 
     role: str
     text: str
     citations: list[Citation] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    supported: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +101,7 @@ class ExportResult:
 
 def conversation_from_json(data: Any) -> Conversation:
     """Build a conversation from JSON: ``{"title": …, "turns": [{"role", "text", "citations"}]}``
-    or just the list of turns.
+    or just the list of turns (a turn may also have "evidence", like citations, and "supported").
 
     Raises:
         ExportError: The data does not have that shape (the message says where).
@@ -103,7 +121,16 @@ def conversation_from_json(data: Any) -> Conversation:
             cites.append(Citation(n=int(c.get("n", len(cites) + 1)), path=str(c["path"]),
                                   page=int(c["page"]) if c.get("page") is not None else None,
                                   label=c.get("label"), text=str(c.get("text", ""))))
-        turns.append(Turn(role=raw["role"], text=raw["text"], citations=cites))
+        evidence = []
+        for e in raw.get("evidence") or []:
+            if not isinstance(e, dict) or "path" not in e or not isinstance(e.get("text"), str):
+                raise ExportError(f'evidence in turn {i} needs at least a "path" and a "text"')
+            evidence.append(Evidence(n=int(e.get("n", 0)), path=str(e["path"]),
+                                     page=int(e["page"]) if e.get("page") is not None else None,
+                                     label=e.get("label"), text=e["text"]))
+        supported = raw.get("supported")
+        turns.append(Turn(role=raw["role"], text=raw["text"], citations=cites, evidence=evidence,
+                          supported=None if supported is None else bool(supported)))
     return Conversation(title=str(data.get("title") or "Conversation"), turns=turns, created=data.get("created"))
 
 
@@ -111,7 +138,10 @@ def from_saved(title: str, created_at: float, messages: Sequence[Any]) -> Conver
     """A saved conversation (:class:`app.core.conversations.StoredMessage` list) as an export."""
     turns = [
         Turn(role=m.role, text=m.text,
-             citations=[Citation(n=c.n, path=c.path, page=c.page, label=c.label, text=c.text) for c in m.citations])
+             citations=[Citation(n=c.n, path=c.path, page=c.page, label=c.label, text=c.text) for c in m.citations],
+             evidence=[Evidence(n=e.n, path=e.path, page=e.page, label=e.label, text=e.text)
+                       for e in m.evidence],
+             supported=m.supported)
         for m in messages
     ]
     created = datetime.fromtimestamp(created_at).strftime("%Y-%m-%d %H:%M") if created_at else None
@@ -139,7 +169,10 @@ def _redactor(enabled: bool, counts: Counter[str]) -> Callable[[str], str]:
     return apply
 
 
-def _where(c: Citation) -> str:
+NOT_SUPPORTED = "Not found in your documents — check before relying on it."
+
+
+def _where(c: Citation | Evidence) -> str:
     name = Path(c.path).name or c.path
     return f"{name}, {c.label}" if c.label else (f"{name}, page {c.page}" if c.page else name)
 
@@ -154,6 +187,10 @@ def to_markdown(conv: Conversation, *, redact: bool = False, counts: Counter[str
     for turn in conv.turns:
         who = "You" if turn.role == "user" else "Sanctum"
         lines += [f"**{who}:**", "", r(turn.text).strip(), ""]
+        if turn.supported is False:
+            lines += [f"**{NOT_SUPPORTED}**", ""]
+        for e in turn.evidence:
+            lines += [f"> “{' '.join(r(e.text).split())}” — {r(_where(e))}", ""]
         if turn.citations:
             lines.append("Sources:")
             lines.append("")
@@ -202,6 +239,14 @@ def write_pdf(conv: Conversation, path: Path, *, redact: bool = False, counts: C
     for turn in conv.turns:
         para("You:" if turn.role == "user" else "Sanctum:", 11, 1)
         para(r(turn.text).strip(), 11, 2)
+        if turn.supported is False:
+            para(NOT_SUPPORTED, 10, 1)
+        if turn.evidence:
+            pdf.set_left_margin(pdf.l_margin + 6)  # set off like a quotation
+            for e in turn.evidence:
+                para(f"“{' '.join(r(e.text).split())}” — {r(_where(e))}", 10, 1)
+            pdf.set_left_margin(pdf.l_margin - 6)
+            pdf.set_x(pdf.l_margin)
         for c in turn.citations:
             quote = " ".join(r(c.text).split())
             para(f"[{c.n}] {r(_where(c))}" + (f" — “{quote}”" if quote else ""), 9, 1)

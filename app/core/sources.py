@@ -9,6 +9,7 @@ is read again in the parser's worker process, with the same limits as ingestion.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,62 @@ def search_phrase(passage: str, *, max_chars: int = 60) -> str:
     if len(line) <= max_chars:
         return line
     return line[:max_chars].rsplit(" ", 1)[0]
+
+
+# Ignored when matching a passage against a page's text: layout (spaces, line breaks) and the marks
+# PDF text extraction leaves where a word was hyphenated at the end of a line.
+_IGNORED = frozenset("\u00ad\u0002\ufffe")
+
+
+def _squeezed(text: str) -> tuple[str, list[int]]:
+    """``text`` without whitespace, compatibility-folded ("ﬁ" -> "fi") and case-folded, with the
+    index in ``text`` of each character kept."""
+    chars: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isspace() or ch in _IGNORED:
+            continue
+        for folded in unicodedata.normalize("NFKC", ch).casefold():
+            if not folded.isspace():
+                chars.append(folded)
+                where.append(i)
+    return "".join(chars), where
+
+
+def find_span(text: str, needle: str, *, near: int = 0, edge: int = 24) -> tuple[int, int] | None:
+    """Where ``needle`` (a passage, a sentence) lies in ``text`` (a page's text), as (start, end).
+
+    Spacing, line breaks, case and ligatures may differ (a PDF's text layer breaks lines where the
+    parser joined them). When the whole does not match, the passage is taken to run from where its
+    first ``edge`` characters are to where its last ones are, if that span is about its length.
+    Of several matches, the first at or after ``near`` (an index in ``text``) wins.
+
+    Returns:
+        The span in ``text``, or None when the needle is not there.
+    """
+    hay, where = _squeezed(text)
+    pin, _ = _squeezed(needle)
+    if not pin or not hay:
+        return None
+    after = next((k for k, i in enumerate(where) if i >= near), 0)
+
+    def find(sub: str, start: int = 0) -> int:
+        k = hay.find(sub, max(start, after))
+        return k if k >= 0 else hay.find(sub, start)
+
+    k = find(pin)
+    if k >= 0:
+        return where[k], where[k + len(pin) - 1] + 1
+    if len(pin) <= 2 * edge:
+        return None
+    head, tail = pin[:edge], pin[-edge:]
+    k = find(head)
+    if k < 0:
+        return None
+    t = hay.find(tail, k + edge)
+    if t < 0 or not (0.7 * len(pin) <= t + edge - k <= 1.3 * len(pin)):
+        return None
+    return where[k], where[t + edge - 1] + 1
 
 
 class SourceService:

@@ -7,10 +7,19 @@ controllers (which call the engine's services in the worker lanes).
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDropEvent,
+    QKeySequence,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -62,6 +71,77 @@ class _DropOverlay(QFrame):
         self.hide()
 
 
+class ColumnSplitter(QSplitter):
+    """Three columns where the middle one (the conversation) keeps at least half the window's width.
+
+    The side columns keep the widths they were given (by default, by the user dragging a handle,
+    by a restored layout) while there is room; when the window is narrowed the right one gives way
+    first, then the left one, each down to its least width, and they get their widths back when it
+    is widened again. A collapsed column (width 0) stays collapsed.
+    """
+
+    CENTRE_SHARE = 0.5
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self._wanted: list[int] | None = None  # the side widths asked for, as [left, centre, right]
+        self.splitterMoved.connect(self._on_splitter_moved)
+
+    def centre_minimum(self) -> int:
+        """The least width the middle column may have now: half the window's width."""
+        return math.ceil(self.window().width() * self.CENTRE_SHARE)
+
+    def _least(self, index: int) -> int:
+        w = self.widget(index)
+        return w.minimumWidth() or w.minimumSizeHint().width()
+
+    def fit(self, sizes: list[int]) -> list[int]:
+        """``sizes`` changed as little as possible so the middle one has its share."""
+        if len(sizes) != 3 or sum(sizes) <= 0:
+            return list(sizes)
+        left, centre, right = sizes
+        deficit = self.centre_minimum() - centre
+        if deficit > 0 and right > 0:
+            take = min(deficit, max(0, right - self._least(2)))
+            right, centre, deficit = right - take, centre + take, deficit - take
+        if deficit > 0 and left > 0:
+            take = min(deficit, max(0, left - self._least(0)))
+            left, centre = left - take, centre + take
+        return [left, centre, right]
+
+    def set_wanted(self, sizes: list[int]) -> None:
+        """Ask for these column widths; the conversation's share is kept."""
+        self._wanted = list(sizes)
+        self.apply()
+
+    def wanted(self) -> list[int]:
+        """The column widths asked for (to keep for the next start)."""
+        return list(self._wanted) if self._wanted is not None else self.sizes()
+
+    def apply(self) -> None:
+        """Lay the columns out for the present width: the side widths asked for, within the rule."""
+        current = self.sizes()
+        sizes = current
+        if self._wanted is not None and len(current) == 3:
+            left, _, right = self._wanted
+            sizes = [left, max(0, sum(current) - left - right), right]
+        fitted = self.fit(sizes)
+        if fitted != current:
+            self.setSizes(fitted)
+
+    def _on_splitter_moved(self, *_: object) -> None:
+        self._wanted = None
+        self.apply()
+        self._wanted = self.sizes()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.apply()
+
+
+READABLE_PAGE = 340  # px: the least width at which the source viewer shows a page worth reading
+
+
 def dropped_paths(urls: list) -> list[Path]:
     """Local files and folders among dropped URLs (anything else is ignored)."""
     return [Path(u.toLocalFile()) for u in urls if u.isLocalFile() and u.toLocalFile()]
@@ -91,10 +171,11 @@ class MainWindow(QMainWindow):
         self.side.setAccessibleName("Library and sources")
         self.side.addTab(self.library, "&Library")
         self.side.addTab(self.source, "&Source")
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter = ColumnSplitter(self)
         self.splitter.setChildrenCollapsible(False)
         for w in (self.conversations, self.chat, self.side):
             self.splitter.addWidget(w)
+        self.splitter.setCollapsible(0, True)  # folded away in a narrow window to make room for a page
         self.splitter.setStretchFactor(1, 1)
         # The content, the lock screen and notices share one place: locked, nothing of it is shown.
         self.stack = QStackedWidget(self)
@@ -111,6 +192,7 @@ class MainWindow(QMainWindow):
         self.chats = ChatController(engine, self.lanes, self.chat, self.conversations, self)
         self.docs = LibraryController(engine, self.lanes, self.library, self)
         self.chats.sig_citation_clicked.connect(self.open_citation)
+        self.chats.sig_evidence_clicked.connect(self.open_citation)
         self.chats.sig_message.connect(self._on_controller_message)
         self.docs.sig_message.connect(self._on_controller_message)
         self.docs.sig_documents.connect(self._on_docs_documents)
@@ -169,11 +251,19 @@ class MainWindow(QMainWindow):
         action(m, "&Stop the answer", self.chats.stop)
         m = self.menuBar().addMenu("&View")
         action(m, "&Question box", lambda: self.chat.input.setFocus(), "Ctrl+L")
-        action(m, "&Conversations", lambda: self.conversations.view.setFocus(), "Ctrl+1")
+        action(m, "&Conversations", self.show_conversations, "Ctrl+1")
         action(m, "&Library", lambda: self._show_side(self.library, self.library.view), "Ctrl+2")
         action(m, "&Source", lambda: self._show_side(self.source, self.source.stack), "Ctrl+3")
         m = self.menuBar().addMenu("&Help")
         action(m, "&About Sanctum", self._about)
+
+    def show_conversations(self) -> None:
+        """Focus the list of conversations, unfolding it if a narrow window folded it away."""
+        left, centre, right = self.splitter.wanted()
+        if self.splitter.sizes()[0] == 0:
+            least = self.conversations.minimumSizeHint().width()
+            self.splitter.set_wanted([least, centre - least, right])  # the right column gives way first
+        self.conversations.view.setFocus()
 
     def _show_side(self, widget: QWidget, focus: QWidget) -> None:
         self.side.setCurrentWidget(widget)
@@ -185,11 +275,16 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1240, 780)
+        columns = str(self.ui_state.value("window/columns", ""))
         sizes = self.ui_state.value("window/splitter")
-        if isinstance(sizes, QByteArray) and not sizes.isEmpty():
+        if columns.count(",") == 2 and all(c.strip().isdigit() for c in columns.split(",")):
+            self.splitter.set_wanted([int(c) for c in columns.split(",")])
+        elif isinstance(sizes, QByteArray) and not sizes.isEmpty():
+            # Saved before the widths were kept: the splitter lays them out once shown (its sizes
+            # are not known before), and they are then only fitted to the rule.
             self.splitter.restoreState(sizes)
         else:
-            self.splitter.setSizes([230, 620, 390])
+            self.splitter.set_wanted([230, 620, 390])
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -270,18 +365,28 @@ class MainWindow(QMainWindow):
 
     # -- sources ----------------------------------------------------------------------------
 
-    def open_citation(self, citation: Citation) -> None:
+    def open_citation(self, citation: Citation, quote: str = "") -> None:
+        """Show a cited passage in the viewer; ``quote`` (an evidence sentence of it) is marked."""
         self.side.setCurrentWidget(self.source)
         left, centre, side = self.splitter.sizes()
-        wanted = min(max(side, int(self.splitter.width() * 0.45)), left + centre + side - left - 360)
-        if wanted > side:  # a page must be readable: give the viewer about half the window
-            self.splitter.setSizes([left, left + centre + side - left - wanted, wanted])
-        self.source.show_loading(citation)
+        # A page must be readable: the viewer gets what the conversation's half leaves, narrowing
+        # the conversation list to its least width first.
+        left_min = self.conversations.minimumSizeHint().width()
+        room = left + centre + side - self.splitter.centre_minimum()
+        wanted = min(int(self.splitter.width() * 0.45), room - left_min)
+        if wanted < READABLE_PAGE and room - READABLE_PAGE >= 0:
+            # A narrow window: a page needs the width more than the list of conversations does,
+            # which folds away (Ctrl+1 brings it back).
+            left, wanted = 0, min(max(side, int(self.splitter.width() * 0.45)), room)
+        if wanted > side:
+            left = max(left_min, min(left, room - wanted)) if left else 0
+            self.splitter.set_wanted([left, left + centre + side - left - wanted, wanted])
+        self.source.show_loading(citation, quote)
         service = self.engine.source_service()
         self.lanes.run(
             self.lanes.io,
             lambda: service.locate(citation.path, text=citation.text, page=citation.page, label=citation.label),
-            lambda loc: self.source.show_location(citation, loc),
+            lambda loc: self.source.show_location(citation, loc, quote),
             lambda message: self.source.show_error(citation, message),
         )
 
@@ -371,6 +476,7 @@ class MainWindow(QMainWindow):
             return
         self.ui_state.setValue("window/geometry", self.saveGeometry())
         self.ui_state.setValue("window/splitter", self.splitter.saveState())
+        self.ui_state.setValue("window/columns", ",".join(str(n) for n in self.splitter.wanted()))
         self.ui_state.sync()
         self.chats.close(self.chat.input.toPlainText())
         self.docs.cancel()

@@ -70,6 +70,8 @@ def app_stylesheet() -> str:
     chip_bg = mix(base, accent, 0.12)
     chip_border = mix(base, accent, 0.45)
     border = mix(window, text, 0.18)
+    warn = QColor(WARN_DARK if is_dark(pal) else WARN_LIGHT)
+    quote_bar = mix(base, accent, 0.55)
     return f"""
     QFrame#UserBubble {{ background: {user_bubble}; border-radius: 10px; }}
     QFrame#AnswerBubble {{ background: {base.name()}; border: 1px solid {border}; border-radius: 10px; }}
@@ -79,6 +81,16 @@ def app_stylesheet() -> str:
     }}
     QPushButton#CitationChip:hover {{ border-color: {accent.name()}; }}
     QPushButton#CitationChip:focus {{ border: 2px solid {accent.name()}; }}
+    QFrame#AnswerBubble[unsupported="true"] {{ border: 1px solid {mix(base, warn, 0.6)}; }}
+    QLabel#UnsupportedNote {{
+        color: {warn.name()}; background: {mix(base, warn, 0.10)}; border: 1px solid {mix(base, warn, 0.45)};
+        border-radius: 6px; padding: 6px 10px;
+    }}
+    QLabel#EvidenceQuote {{
+        color: {mix(text, base, 0.12)}; border: 0px; border-left: 3px solid {quote_bar}; padding: 3px 6px 3px 10px;
+    }}
+    QLabel#EvidenceQuote:hover {{ background: {mix(base, accent, 0.08)}; }}
+    QLabel#EvidenceQuote:focus {{ border: 0px; border-left: 3px solid {accent.name()}; background: {mix(base, accent, 0.10)}; }}
     QFrame#ScreenCard {{ background: {base.name()}; border: 1px solid {border}; border-radius: 14px; }}
     QFrame#WelcomeCard {{ background: {base.name()}; border: 1px dashed {mix(window, text, 0.3)}; border-radius: 14px; }}
     QFrame#DropOverlay {{ background: {mix(base, accent, 0.18)}; border: 3px dashed {accent.name()};

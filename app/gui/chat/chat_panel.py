@@ -115,6 +115,9 @@ class ChatPanel(QWidget):
     sig_citation_clicked = Signal(object)
     """Emitted with a Citation when its chip is clicked."""
 
+    sig_evidence_clicked = Signal(object, str)
+    """Emitted with a Citation and the quote to highlight when an evidence sentence is clicked."""
+
     sig_copy = Signal(str)
     """Emitted with text to put on the clipboard."""
 
@@ -211,6 +214,7 @@ class ChatPanel(QWidget):
         self.welcome.setVisible(False)
         self.transcript.insertWidget(self.transcript.count() - 1, widget)
         widget.sig_citation_clicked.connect(self.sig_citation_clicked)
+        widget.sig_evidence_clicked.connect(self.sig_evidence_clicked)
         widget.sig_copy.connect(self.sig_copy)
         widget.sig_regenerate.connect(self.sig_regenerate)
         self.messages.append(widget)
@@ -224,6 +228,7 @@ class ChatPanel(QWidget):
             w = self._add(MessageWidget(m.role, m.text, created_at=m.created_at, parent=self))
             w.msg_id = m.msg_id
             if m.role != USER:
+                w.set_evidence(m.evidence, supported=m.supported)
                 w.set_citations(m.citations)
                 if m.cancelled:
                     w.set_status("Stopped before the end.", kind="stopped")

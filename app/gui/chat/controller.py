@@ -20,6 +20,9 @@ class ChatController(QObject):
     sig_citation_clicked = Signal(object)
     """Emitted with a Citation the user wants to read in its document."""
 
+    sig_evidence_clicked = Signal(object, str)
+    """Emitted with a Citation and the quote in it the user wants to see in its document."""
+
     sig_message = Signal(str)
     """Emitted with a short note for the status bar."""
 
@@ -39,6 +42,7 @@ class ChatController(QObject):
         chat.sig_stop.connect(self.stop)
         chat.sig_regenerate.connect(self._on_chat_regenerate)
         chat.sig_citation_clicked.connect(self.sig_citation_clicked)
+        chat.sig_evidence_clicked.connect(self.sig_evidence_clicked)
         chat.sig_copy.connect(self._on_chat_copy)
         chat.sig_draft_changed.connect(self._on_chat_draft_changed)
         conversations.sig_new.connect(self.new_conversation)
@@ -236,6 +240,7 @@ class ChatController(QObject):
             if saved is not None:
                 answer.msg_id = saved.msg_id
                 answer.set_text(saved.text)
+                answer.set_evidence(saved.evidence, supported=saved.supported)
                 answer.set_citations(saved.citations)
                 if saved.cancelled:
                     answer.set_status("Stopped before the end.", kind="stopped")

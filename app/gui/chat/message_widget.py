@@ -1,11 +1,13 @@
-"""One turn of the conversation on screen: a question, or an answer with its sources."""
+"""One turn of the conversation on screen: a question, or an answer with its evidence and sources."""
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -16,8 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.conversations import USER, Citation
+from app.core.conversations import USER, Citation, EvidenceQuote
 from app.gui import theme
+
+NOT_SUPPORTED = "Not found in your documents — check before relying on it."
+NOT_SUPPORTED_DETAIL = ("The facts in this answer could not be found in the passages it cites. "
+                        "Read the sources yourself before you act on it.")
 
 
 def chip_text(c: Citation) -> str:
@@ -29,11 +35,49 @@ def _clock(ts: float) -> str:
     return time.strftime("%H:%M" if time.time() - ts < 20 * 3600 else "%d %b %H:%M", time.localtime(ts))
 
 
+class EvidenceQuoteLabel(QLabel):
+    """One supporting sentence, verbatim, with "— file, page" after it; clicking it shows it in place."""
+
+    sig_clicked = Signal()
+    """Emitted when the quote is clicked, or Enter/Space is pressed on it."""
+
+    def __init__(self, evidence: EvidenceQuote, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.evidence = evidence
+        self.setObjectName("EvidenceQuote")
+        sentence = html.escape(" ".join(evidence.text.split()))
+        where = html.escape(evidence.where())
+        self.setText(f"“{sentence}”&nbsp;<span style='color:{theme.muted_color()}'>— {where}</span>")
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_Hover)  # for the stylesheet's :hover
+        self.setToolTip(f"Show this sentence in {Path(evidence.path).name}")
+        self.setAccessibleName(f"Quote from {evidence.where()}")
+        self.setAccessibleDescription(f"{evidence.text} Press Enter to show it in the document.")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.sig_clicked.emit()
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.sig_clicked.emit()
+            return
+        super().keyPressEvent(event)
+
+
 class MessageWidget(QFrame):
     """A question or an answer; answers show numbered source chips and Copy / Regenerate."""
 
     sig_citation_clicked = Signal(object)
     """Emitted with the Citation whose chip was clicked."""
+
+    sig_evidence_clicked = Signal(object, str)
+    """Emitted with the Citation a clicked evidence sentence comes from, and the quote to highlight."""
 
     sig_copy = Signal(str)
     """Emitted with the answer's text when Copy is clicked."""
@@ -47,8 +91,11 @@ class MessageWidget(QFrame):
         self.role = role
         self.text = text
         self.citations: list[Citation] = []
+        self.evidence: list[EvidenceQuote] = []
+        self.supported: bool | None = None
         self.msg_id: str | None = None
         self._chips: list[QPushButton] = []
+        self._quotes: list[EvidenceQuoteLabel] = []
         is_user = role == USER
         self.setObjectName("UserBubble" if is_user else "AnswerBubble")
         self.setAccessibleName("Your question" if is_user else "Answer")
@@ -78,6 +125,22 @@ class MessageWidget(QFrame):
         self.body.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         layout.addWidget(self.body)
 
+        # An answer whose facts were not found in its sources says so in words, under the answer.
+        self.verdict = QLabel(self)
+        self.verdict.setObjectName("UnsupportedNote")
+        self.verdict.setAccessibleName("Warning")
+        self.verdict.setWordWrap(True)
+        self.verdict.setVisible(False)
+        layout.addWidget(self.verdict)
+
+        self.evidence_box = QWidget(self)
+        self.evidence_box.setAccessibleName("Where the answer comes from")
+        self.evidence_layout = QVBoxLayout(self.evidence_box)
+        self.evidence_layout.setContentsMargins(0, 2, 0, 0)
+        self.evidence_layout.setSpacing(6)
+        self.evidence_box.setVisible(False)
+        layout.addWidget(self.evidence_box)
+
         self.status = QLabel("", self)  # "Searching your documents…", "Stopped", errors
         self.status.setAccessibleName("Answer status")
         self.status.setWordWrap(True)
@@ -97,7 +160,7 @@ class MessageWidget(QFrame):
         self.copy_button = QPushButton("Copy", self.actions)
         self.copy_button.setAccessibleName("Copy answer")
         self.copy_button.setFlat(True)
-        self.copy_button.clicked.connect(lambda: self.sig_copy.emit(self.text))
+        self.copy_button.clicked.connect(lambda: self.sig_copy.emit(self.copy_text()))
         self.regen_button = QPushButton("Regenerate", self.actions)
         self.regen_button.setAccessibleName("Regenerate answer")
         self.regen_button.setFlat(True)
@@ -134,14 +197,48 @@ class MessageWidget(QFrame):
         self.status.setText(text)
         self.status.setVisible(bool(text))
 
+    def set_evidence(self, evidence: list[EvidenceQuote], *, supported: bool | None) -> None:
+        """Show the supporting sentences under the answer, and a warning when it is not supported.
+
+        Args:
+            evidence: The sentences of the cited passages that hold the answer's facts.
+            supported: False marks the answer as not found in the documents; True or None
+                (nothing to check, e.g. the answer says the documents don't cover it) do not.
+        """
+        _clear(self.evidence_layout)
+        self.evidence, self.supported = list(evidence), supported
+        self._quotes = []
+        for e in evidence:
+            quote = EvidenceQuoteLabel(e, self.evidence_box)
+            quote.sig_clicked.connect(lambda ev=e: self._on_quote_clicked(ev))
+            self.evidence_layout.addWidget(quote)
+            self._quotes.append(quote)
+        self.evidence_box.setVisible(bool(evidence))
+        unsupported = supported is False
+        self.verdict.setText(f"<b>⚠ {html.escape(NOT_SUPPORTED)}</b>" if unsupported else "")
+        self.verdict.setToolTip(NOT_SUPPORTED_DETAIL if unsupported else "")
+        self.verdict.setAccessibleDescription(NOT_SUPPORTED_DETAIL if unsupported else "")
+        self.verdict.setVisible(unsupported)
+        self.setProperty("unsupported", unsupported)  # the bubble's border follows (app stylesheet)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    def copy_text(self) -> str:
+        """The answer as copied: a warning travels with an answer not found in the documents."""
+        return f"{self.text}\n\n({NOT_SUPPORTED})" if self.supported is False and self.text else self.text
+
+    def quotes(self) -> list[EvidenceQuoteLabel]:
+        return list(self._quotes)
+
+    def _on_quote_clicked(self, e: EvidenceQuote) -> None:
+        cited = next((c for c in self.citations if c.n == e.n and c.path == e.path), None)
+        if cited is None:  # shown on its own: the quote is found in the file by itself
+            cited = Citation(n=e.n, path=e.path, page=e.page, label=e.label, text=e.quote or e.text)
+        self.sig_evidence_clicked.emit(cited, e.quote or e.text)
+
     def set_citations(self, citations: list[Citation]) -> None:
         """Show one chip per cited passage: number, file and page; the quote in the tooltip."""
-        while self.sources_layout.count():
-            item = self.sources_layout.takeAt(0)
-            if item.widget():
-                item.widget().hide()
-                item.widget().setParent(None)  # gone from the tree now, freed later
-                item.widget().deleteLater()
+        _clear(self.sources_layout)
         self.citations = list(citations)
         self._chips: list[QPushButton] = []
         if citations:
@@ -169,3 +266,12 @@ class MessageWidget(QFrame):
         self.actions.setVisible(self.role != USER)
         self.copy_button.setEnabled(bool(self.text))
         self.regen_button.setVisible(can_regenerate)
+
+
+def _clear(layout: QVBoxLayout) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        if item.widget():
+            item.widget().hide()
+            item.widget().setParent(None)  # gone from the tree now, freed later
+            item.widget().deleteLater()

@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QRunnable, Signal, Slot
 
-from app.core.answer import AskService, Done, Passage, Sources, Token
+from app.core.answer import AskService, Done, Evidence, Passage, Sources, Token
 from app.core.conversations import (
     ASSISTANT,
     USER,
     Citation,
     ConversationStore,
+    EvidenceQuote,
     StoredMessage,
     history,
     title_from,
@@ -30,6 +31,10 @@ BATCH_S = 0.04  # tokens are sent to the UI at most every 40 ms
 
 def to_citation(p: Passage) -> Citation:
     return Citation(n=p.n, path=p.path, page=p.page, label=p.label, text=p.text, doc_id=p.doc_id, score=p.score)
+
+
+def to_evidence_quote(e: Evidence) -> EvidenceQuote:
+    return EvidenceQuote(n=e.n, path=e.path, page=e.page, label=e.label, text=e.text, quote=e.quote)
 
 
 class AskSignals(QObject):
@@ -131,16 +136,21 @@ class AskWorker(QRunnable):
             self.signals.sig_finished.emit(self._save(store, parts, done))
 
     def _save(self, store: ConversationStore | None, parts: list[str], done: Done | None) -> StoredMessage | None:
+        evidence: list[EvidenceQuote] = []
+        supported: bool | None = None
+        declined = False
         if done is not None:
             text, cites = done.answer, [to_citation(p) for p in done.citations]
             cancelled, grounded = done.cancelled, done.grounded
-        else:  # failed mid-way: keep what came
+            evidence = [to_evidence_quote(e) for e in done.evidence]
+            supported, declined = done.supported, done.declined
+        else:  # failed mid-way: keep what came (nothing was checked, so no verdict)
             text, cites, cancelled, grounded = "".join(parts).strip(), [], True, True
         if store is None or self.conv_id is None or (not text and (done is None or cancelled)):
             return None  # nothing was said: a stopped-before-it-began answer is not kept
         try:
             return store.append(self.conv_id, ASSISTANT, text, citations=cites, cancelled=cancelled,
-                                grounded=grounded)
+                                grounded=grounded, evidence=evidence, supported=supported, declined=declined)
         except Exception as exc:
             self.signals.sig_failed.emit(user_message(exc))
             return None

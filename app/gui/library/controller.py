@@ -40,11 +40,17 @@ class LibraryController(QObject):
 
     def refresh(self) -> None:
         self.lanes.run(self.lanes.io, lambda: self.engine.library.all(), self._on_library_read,
-                       lambda m: self.sig_message.emit(f"The library could not be read: {m}"))
+                       self._on_library_failed)
 
     def _on_library_read(self, docs: list[Document]) -> None:
         self.panel.model.set_documents(docs)
+        self.panel.set_opened()
         self.sig_documents.emit(docs)
+
+    def _on_library_failed(self, message: str) -> None:
+        if self.panel.opening:
+            self.panel.set_opened(error=message)
+        self.sig_message.emit(f"The library could not be read: {message}")
 
     # -- adding -----------------------------------------------------------------------------
 

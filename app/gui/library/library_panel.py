@@ -97,10 +97,19 @@ class LibraryPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(8)
-        self.summary = QLabel("No documents yet", self)
+        # Until the saved documents are read (opening the data can take seconds), the panel says
+        # so: "No documents yet" on a full library would alarm.
+        self.opening = True
+        self.summary = QLabel("Opening your library…", self)
         self.summary.setAccessibleName("Library summary")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
+        self.opening_bar = QProgressBar(self)
+        self.opening_bar.setAccessibleName("Opening the library")
+        self.opening_bar.setRange(0, 0)  # busy: there is no count to show
+        self.opening_bar.setTextVisible(False)
+        self.opening_bar.setMaximumHeight(6)
+        layout.addWidget(self.opening_bar)
         buttons = QHBoxLayout()
         self.add_files_button = QPushButton("Add files…", self)
         self.add_files_button.setAccessibleName("Add files")
@@ -117,7 +126,6 @@ class LibraryPanel(QWidget):
         for b in (self.add_files_button, self.add_folder_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        buttons.addWidget(self.remove_button)
         layout.addLayout(buttons)
 
         self.progress_box = QWidget(self)
@@ -145,6 +153,10 @@ class LibraryPanel(QWidget):
         self.view.setItemDelegate(_DocumentDelegate(self.view))
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setUniformItemSizes(True)
+        # Names are elided to the column's width (see the delegate): no sideways scrolling, and the
+        # rows are laid out again when the column narrows.
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
         layout.addWidget(self.view, 1)
         self.details = QLabel("", self)
@@ -152,11 +164,29 @@ class LibraryPanel(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setVisible(False)
+        self.details.setMinimumWidth(1)  # a long path must not widen the column: it wraps at "/"
         layout.addWidget(self.details)
+        # Under the list, beside what it acts on: the panel stays narrow enough for a narrow window.
+        remove_row = QHBoxLayout()
+        remove_row.addWidget(self.remove_button)
+        remove_row.addStretch(1)
+        layout.addLayout(remove_row)
         self.remove_button.setShortcut(QKeySequence())  # Delete stays with the conversation list
         self._started = 0.0
         self.model.modelReset.connect(self._refresh_summary)
         self.model.dataChanged.connect(self._refresh_summary)
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def set_opened(self, error: str | None = None) -> None:
+        """The saved documents were read (and are in the model), or could not be: say which."""
+        self.opening = False
+        self.opening_bar.setVisible(False)
+        if error:
+            self.summary.setText(f"<span style='color:{theme.error_color()}'>The library could not be read: "
+                                 f"{html.escape(error)}</span>")
+        else:
+            self._refresh_summary()
 
     # -- progress ---------------------------------------------------------------------------
 
@@ -213,7 +243,7 @@ class LibraryPanel(QWidget):
             detail = html.escape(i.data(DetailRole))
             styled = f"<span style='color:{color}'>{detail}</span>" if color else detail
             self.details.setText(f"<b>{html.escape(i.data(Qt.ItemDataRole.DisplayRole))}</b><br>{styled}<br>"
-                                 f"<small>{html.escape(i.data(PathRole))}</small>")
+                                 f"<small>{html.escape(i.data(PathRole)).replace('/', '/&#8203;')}</small>")
             self.details.setVisible(True)
         else:
             self.details.setVisible(False)
@@ -226,6 +256,8 @@ class LibraryPanel(QWidget):
     def _refresh_summary(self, *_: object) -> None:
         ready = self.model.count("ready", "unchanged")
         failed = self.model.count(FAILED)
+        if self.opening and not self.model.rows:
+            return  # still "Opening your library…"
         if not self.model.rows:
             self.summary.setText("No documents yet. Drop files or folders on the window, or add them here.")
             return
