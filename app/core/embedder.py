@@ -7,6 +7,7 @@ dot product and Chroma's cosine distance is ``1 - similarity``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +25,8 @@ class Tokenizer(Protocol):
 
 class Embedder:
     """A sentence-transformers model loaded from a local folder, on the CPU.
+
+    Thread rule: any thread may call :meth:`embed`; batches from different threads take turns.
 
     Args:
         folder: A sentence-transformers model folder (modules.json, config, weights, tokenizer).
@@ -51,6 +54,7 @@ class Embedder:
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
         self.backend = backend
+        self._lock = threading.Lock()  # thread rule: one batch in the model at a time (see embed)
         self._onnx = None
         if backend != "torch":
             from app.core.onnx_backend import OnnxEncoder, onnx_path
@@ -113,16 +117,19 @@ class Embedder:
                 raise Cancelled("cancelled")
             rows = order[start : start + self.batch_size]
             batch = [texts[i] for i in rows]
-            if self._onnx is not None:
-                vectors = self._onnx.encode(batch)
-            else:
-                vectors = self._model.encode(
-                    batch,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
+            # One batch at a time: Hugging Face's fast tokenizers raise "Already borrowed" when two
+            # threads (the ingest lane, a question's query) encode at once.
+            with self._lock:
+                if self._onnx is not None:
+                    vectors = self._onnx.encode(batch)
+                else:
+                    vectors = self._model.encode(
+                        batch,
+                        batch_size=self.batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
             out[rows] = vectors
             if progress:
                 progress(start + len(batch), len(texts))
