@@ -114,3 +114,92 @@ def test_citations_from_markers_and_from_quoted_text() -> None:
     assert cited_passages("Visitors may come between 10:00 and 20:00.", [p1, p2]) == ([p2], True)
     assert cited_passages("I do not know.", [p1, p2]) == ([], True)
     assert cited_passages("Out of range [7].", [p1, p2])[0] == []
+
+
+def _finish(answer: str, question: str, texts: list[str]) -> Done:
+    """Run the answer check of AskService on real passages, as the pipeline does after generation."""
+    from app.core.answer import AskService, _best_in
+    from app.core.evidence import EvidenceSet, select_evidence
+
+    passages = [Passage(i, f"d{i}:0", f"d{i}", f"/docs/doc{i}.txt", None, None, t, 0.5)
+                for i, t in enumerate(texts, start=1)]
+    ev = select_evidence(question, [(t, None, None) for t in texts])
+    used = list(range(len(texts)))
+    service = AskService(search=None, model_provider=lambda: None, settings=Settings())  # type: ignore[arg-type]
+    return service._finish(question, answer, passages, [None] * len(texts),
+                           EvidenceSet([], ev.coverage, None, ev.units), _best_in(ev, used), False, {})
+
+
+ROTA = "Name | Role | Bleep\nHana Sato | Staff nurse | 4471\nOmar Reyes | Charge nurse | 4409"
+POLICY = "Visiting is allowed from 14:00. Visitors must wash their hands on entry. Flowers are not allowed."
+
+
+def test_an_invented_fact_is_marked_unsupported_and_the_real_one_shown() -> None:
+    done = _finish("Hana Sato's bleep is 5521.", "What is the bleep number of Hana Sato?", [ROTA, POLICY])
+    assert done.supported is False
+    assert done.evidence and "Hana Sato" in done.evidence[0].text and "4471" in done.evidence[0].text
+    assert done.evidence[0].quote == "Hana Sato | Staff nurse | 4471"
+
+
+def test_a_supported_answer_carries_its_evidence_and_citation() -> None:
+    done = _finish("Hana Sato's bleep number is 4471.", "What is the bleep number of Hana Sato?", [POLICY, ROTA])
+    assert done.supported is True and not done.declined
+    assert [c.n for c in done.citations] == [2] and done.answer.endswith("[2]")
+    assert done.evidence[0].n == 2 and done.evidence[0].text == "Name: Hana Sato · Bleep: 4471"
+
+
+def test_a_non_answer_is_replaced_by_the_evidence_sentence() -> None:
+    done = _finish("The source that answers the question is [1] (doc1.txt).", "From what time is visiting allowed?",
+                   [POLICY])
+    assert "Visiting is allowed from 14:00." in done.answer and done.supported is True
+    assert done.citations and done.citations[0].n == 1
+
+
+def test_a_decline_is_a_decline() -> None:
+    done = _finish("The documents do not say.", "What is the parking fee?", [POLICY])
+    assert done.declined and done.citations == [] and done.supported is None
+
+
+def test_an_answer_during_an_ingest_pauses_the_encoder(engine: Engine, tmp_path: Path) -> None:
+    """No embedding batch of the ingest starts while an answer is being written."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(60):
+        docmaker.make_text(docs / f"note{i}.txt", f"Ward note {i}: " + LONG_FACTS[i % 30])
+    seed = docmaker.make_text(tmp_path / "seed.txt", "The hospital history: founded in 1872 by the Sisters of Mercy.")
+    engine.ingest_service().ingest([seed])
+    embedder = engine.embedder
+    batches: list[tuple[float, float, int]] = []
+    real_encode = embedder._model.encode
+
+    def timed_encode(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return real_encode(*args, **kwargs)
+        finally:
+            batches.append((start, time.perf_counter(), len(args[0])))
+
+    embedder._model.encode = timed_encode
+    embedder.batch_size = 4  # many small batches: many chances to start one during the answer
+    try:
+        ingest = threading.Thread(target=lambda: engine.ingest_service().ingest([docs]))
+        ingest.start()
+        while not batches:
+            time.sleep(0.05)
+        spans: list[tuple[float, float]] = []
+        for _ in range(2):
+            start = time.perf_counter()
+            done = list(engine.ask_service().ask("When was the hospital founded?"))[-1]
+            spans.append((start, time.perf_counter()))
+            assert isinstance(done, Done) and done.answer
+        ingest.join(300)
+        assert not ingest.is_alive()
+    finally:
+        embedder._model.encode = real_encode
+        embedder.batch_size = 32
+    assert len(engine.library.all()) == 61, "the ingest finished after the answers"
+    for a_start, a_end in spans:
+        # The question's own query (one text) is embedded inside the answer; an ingest batch that
+        # had passed its turn just before the question came may still start right after it.
+        started_inside = [b for b in batches if b[2] > 1 and a_start + 0.5 < b[0] < a_end]
+        assert not started_inside, f"ingest batches started while an answer was written: {started_inside}"

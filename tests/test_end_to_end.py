@@ -7,6 +7,7 @@ so retrieval must find the right file and the answer must state the fact and cit
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,15 +121,21 @@ def test_answer_states_fact_and_cites_its_page(library: Engine, corpus: Path, fa
     quote = next(c for c in done.citations if Path(c.path).name == fact.file)
     assert fact.answer.lower() in quote.text.lower(), "the cited passage does not hold the fact"
     assert Path(quote.path) == (corpus / fact.file).resolve()
+    assert done.supported is True, f"the answer's facts were not found in its passages: {done.answer}"
+    assert done.evidence, "no evidence sentence under the answer"
+    by_n = {c.n: c for c in done.citations}
+    for item in done.evidence:
+        assert item.quote in by_n[item.n].text, "evidence must be a verbatim slice of its cited passage"
+    assert any(fact.answer.lower() in e.text.lower() for e in done.evidence), done.evidence
 
 
 def test_ask_json_shape_from_the_command_line(library: Engine) -> None:
     result = run_cli("ask", FACTS[0].question, "--json", env={"SANCTUM_HOME": str(library.paths.root)})
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert set(payload) == {"answer", "citations", "model", "timings"}
+    assert set(payload) == {"answer", "citations", "model", "timings", "evidence", "supported", "declined"}
     assert "IP-40" in payload["answer"]
-    assert payload["model"] == "Qwen2.5 Coder 0.5B Instruct AWQ"
+    assert payload["model"] == "Qwen2.5 Coder 1.5B Instruct GGUF"
     first = payload["citations"][0]
     assert set(first) == {"n", "path", "page", "text"}
     assert Path(first["path"]).name == "pump-guide.pdf" and first["page"] == 2
@@ -147,9 +154,30 @@ def test_ask_streams_to_the_terminal_with_sources(library: Engine) -> None:
 def test_unrelated_question_says_nothing_found_instead_of_inventing(library: Engine) -> None:
     done = list(library.ask_service().ask("What is the capital city of Peru?"))[-1]
     assert isinstance(done, Done)
-    assert not done.grounded and done.citations == []
-    assert "could not find" in done.answer
+    assert not done.grounded and done.citations == [] and done.declined
+    assert "documents do not say" in done.answer
     assert "Lima" not in done.answer
+
+
+def test_a_table_row_is_read_with_its_column_headers(tmp_path: Path, embedder: Embedder, chat: ChatModel) -> None:
+    """The number comes from the column the question names, not from a neighbouring one."""
+    docmaker.make_xlsx(tmp_path / "incidents.xlsx", {"Q3": [
+        ["Ward", "Falls", "Medication errors", "Pressure ulcers"],
+        ["Larkspur", 1, 9, 3], ["Birch", 7, 2, 1], ["Cedar", 4, 5, 0]]})
+    eng = Engine(tmp_path / "home", settings=Settings(), embedder=embedder, chat=chat, passphrase=typed_passphrase)
+    try:
+        eng.ingest_service().ingest([tmp_path / "incidents.xlsx"])
+        events = list(eng.ask_service().ask("How many medication errors were reported on Larkspur ward?"))
+        sources = next(e for e in events if isinstance(e, Sources))
+        done = events[-1]
+        assert isinstance(done, Done)
+        prompt = done.exchange[0].content
+        assert "Ward: Larkspur" in prompt and "Medication errors: 9" in prompt, prompt
+        said = re.sub(r"\[\d+\]", "", done.answer)
+        assert re.search(r"\b9\b", said) and not re.search(r"\b[13]\b", said), done.answer
+        assert sources.passages and done.supported is True
+    finally:
+        eng.close()
 
 
 def test_search_json_shape(library: Engine) -> None:

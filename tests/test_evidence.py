@@ -96,3 +96,29 @@ def test_background_work_waits_while_an_answer_runs() -> None:
     worker.join(5)
     assert waited and waited[0] >= 0.25
     assert gate.wait_turn() < 0.1, "no answer running: no wait"
+
+
+def test_speed_log_keeps_medians_per_model_and_no_text(tmp_path) -> None:
+    from app.core.speeds import KEEP, SpeedLog
+
+    log = SpeedLog(tmp_path / "speeds.json")
+    assert log.speed("/m/a.gguf") is None
+    for first, rate in ((2.0, 30.0), (4.0, 10.0), (3.0, 20.0)):
+        log.record("/m/a.gguf", first, rate)
+    speed = log.speed("/elsewhere/a.gguf")  # by file name
+    assert speed is not None and (speed.first_word_s, speed.tokens_per_s, speed.answers) == (3.0, 20.0, 3)
+    assert "3.0 s" in speed.describe()
+    for _ in range(KEEP + 5):
+        log.record("/m/a.gguf", 1.0, None)
+    assert log.speed("/m/a.gguf").answers == KEEP  # type: ignore[union-attr]
+    assert set((tmp_path / "speeds.json").read_text()) <= set('{}[]"., 0123456789:agufm.-_/')
+
+
+def test_a_question_naming_what_the_documents_never_mention_is_caught() -> None:
+    from app.core.evidence import missing_specifics, specific_terms
+
+    assert specific_terms("Which ward had the most falls in Q1 2025?") == ["Q1", "2025"]
+    assert specific_terms("What is the bleep number of Hana Sato?") == ["Hana Sato"]
+    assert missing_specifics("What is the bleep number of Hana Sato?", [ROTA]) == []
+    assert missing_specifics("What is the bleep number of Marta Lindqvist?", [ROTA]) == ["Marta Lindqvist"]
+    assert missing_specifics("Which drug replaced rivaroxaban in 2031?", [MINUTES]) == ["2031"]

@@ -142,6 +142,7 @@ def ask_sanctum(engine: Engine, question: Question) -> Outcome:
         first_token_s=first, total_s=total, prompt_tokens=_int(done.timings.get("prompt_tokens")),
         completion_tokens=_int(done.timings.get("completion_tokens")), model_asked=asked,
         extra={"coverage": done.timings.get("coverage"), "answer_coverage": done.timings.get("answer_coverage"),
+               "judge_yes": done.timings.get("judge_yes"),
                "evidence": [e.text for e in done.evidence]},
     )
 

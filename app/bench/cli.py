@@ -136,7 +136,13 @@ def _answers(args: argparse.Namespace, passphrase: PassphraseProvider | None) ->
             print(f"sanctum bench answers: unknown setting '{name}'", file=sys.stderr)
             return 2
         current = getattr(settings, name)
-        setattr(settings, name, type(current)(value) if current is not None else value)
+        if current is None:  # an optional setting: a number, or the text as given
+            try:
+                setattr(settings, name, float(value))
+            except ValueError:
+                setattr(settings, name, value)
+        else:
+            setattr(settings, name, type(current)(value) if not isinstance(current, bool) else value == "true")
     settings.validate()
 
     def log(line: str) -> None:

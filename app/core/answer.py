@@ -21,6 +21,7 @@ from app.core.evidence import (
     Unit,
     check_answer,
     is_decline,
+    missing_specifics,
     render_block,
     select_evidence,
     table_header_of,
@@ -38,12 +39,17 @@ NOTHING_FOUND = (
 )
 NO_DOCUMENTS = "Your library is empty. Add documents first, then ask about them."
 
+NOT_MENTIONED = "The documents do not say: nothing in them mentions {}, so I won't guess."
 NOT_COVERED = "The documents do not say. Nothing in them answers this question, so I won't guess."
 
 # Small models copy a worked example verbatim and, told to cite "[n]", answer with bare numbers:
 # the prompt asks for the fact in the excerpts' own words; citations come from the answer's
 # [n] markers or from the sentences it draws on (see AskService._finish). Tuned with
 # ``sanctum bench answers`` on the development sets.
+#: The explicit "is it answered?" step, asked right after the answer in the same conversation (so
+#: llama.cpp evaluates only these few tokens): a model whose yes-probability is calibrated on the
+#: development sets declines below its threshold (see ``app.core.models``, ``judge_min_yes``).
+JUDGE_QUESTION = "Is the answer to my question stated in the excerpts? Reply yes or no."
 SYSTEM_PROMPT = (
     "You answer questions using only the numbered excerpts from the user's documents. Reply with "
     "the answer in one short sentence, repeating the exact names, numbers and units from the "
@@ -210,10 +216,15 @@ class AskService:
     """
 
     def __init__(self, *, search: SearchService, model_provider: Callable[[], ChatModel], settings: Settings,
-                 on_question: Callable[[str], object] | None = None, cpu: CpuGate | None = None) -> None:
+                 on_question: Callable[[str], object] | None = None, cpu: CpuGate | None = None,
+                 judge_min_yes: float | None = None,
+                 on_timed: Callable[[str, float, float | None], object] | None = None) -> None:
         self.search = search
         self._model_provider = model_provider
         self.settings = settings
+        # Below this yes-probability of the "is it answered?" step the answer is declined; None: no step.
+        self.judge_min_yes = judge_min_yes
+        self._on_timed = on_timed  # (model file, seconds to the first word, tokens/s): the speed log
         self._on_question = on_question  # the audit trail
         self._cpu = cpu or CpuGate()
 
@@ -260,10 +271,12 @@ class AskService:
             "retrieval": round(t_retrieval, 4), "evidence": round(t_evidence, 4),
             "coverage": round(evidence.coverage, 4),
         }
-        if evidence.coverage < self.settings.min_coverage or not evidence.blocks:
+        missing = missing_specifics(question, [p.text for p in candidates] + [c or "" for c in contexts])
+        if evidence.coverage < self.settings.min_coverage or not evidence.blocks or missing:
             yield Sources([])
             timings["total"] = round(time.perf_counter() - t0, 4)
-            yield Done(NOT_COVERED, [], model="", timings=timings, grounded=False, declined=True)
+            answer = NOT_MENTIONED.format(", ".join(f"“{m}”" for m in missing)) if missing else NOT_COVERED
+            yield Done(answer, [], model="", timings=timings, grounded=False, declined=True)
             return
         model = self._model_provider()
         t2 = time.perf_counter()
@@ -285,12 +298,25 @@ class AskService:
             parts.append(piece)
             yield Token(piece)
         answer = "".join(parts).strip()
+        if self._on_timed and stats.first_token_s is not None and not stats.cancelled:
+            rate = (stats.completion_tokens - 1) / max(1e-6, stats.total_s - stats.first_token_s) \
+                if stats.completion_tokens > 1 else None
+            self._on_timed(str(model.path), time.perf_counter() - t0 - (stats.total_s - stats.first_token_s), rate)
         timings.update({
             "first_token": round(stats.first_token_s, 4) if stats.first_token_s is not None else None,
             "generation": round(stats.total_s, 4),
             "prompt_tokens": stats.prompt_tokens,
             "completion_tokens": stats.completion_tokens,
         })
+        if (self.judge_min_yes is not None and answer and not stats.cancelled and not is_decline(answer)):
+            t3 = time.perf_counter()
+            yes = model.yes_probability([*messages, Message("assistant", answer), Message("user", JUDGE_QUESTION)])
+            timings.update({"judge": round(time.perf_counter() - t3, 4), "judge_yes": round(yes, 4)})
+            if yes < self.judge_min_yes:
+                timings["total"] = round(time.perf_counter() - t0, 4)
+                yield Done(NOT_COVERED, [], model=model.name, timings=timings, grounded=False, declined=True,
+                           exchange=[messages[-1], Message("assistant", NOT_COVERED)])
+                return
         used = order[: len(passages)]  # candidate index of each passage the model read
         done = self._finish(question, answer, passages, [contexts[i] for i in used],
                             EvidenceSet(blocks=[], coverage=evidence.coverage, best=None,
@@ -327,13 +353,16 @@ class AskService:
         if check.support and check.answer_coverage < self.settings.min_answer_coverage:
             # The model answered from a sentence that is not about the question.
             return Done(NOT_COVERED, [], model="", timings=timings, grounded=False, declined=True)
-        marked, _ = cited_passages(answer, passages)
+        found, inferred = cited_passages(answer, passages)
+        marked = [] if inferred else found  # the passages the answer names with [n] itself
         supported = check.supported
         support = [(p, u) for p, u, _ in check.support]
         if marked:  # the answer names its passages: its evidence comes from those first
             wanted = {passages.index(c) for c in marked}
             support = [s for s in support if s[0] in wanted] + [s for s in support if s[0] not in wanted]
         chosen = support[:2] if supported else support[:1]
+        if not chosen and best is not None:
+            chosen = [best]  # nothing holds the answer's facts: show what the documents do say
         if not _says_something(answer, question, passages) and best is not None:
             # A non-answer ("The source that answers the question is [1]"): show the evidence instead.
             p, unit = best

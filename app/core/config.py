@@ -55,7 +55,7 @@ class Settings:
         chat_model: Path to a .gguf file; None uses the bundled default model.
         embedding_model: Path to a sentence-transformers folder; None uses the bundled default.
         context_size: Tokens of context the chat model is loaded with.
-        threads: CPU threads for generation; 0 means one per physical core (llama.cpp's choice).
+        threads: CPU threads for prompt evaluation and generation; 0 means every core.
         temperature: Sampling temperature; low keeps answers close to the sources.
         max_answer_tokens: Room kept free in the context window for the answer.
         top_k: How many passages are put in front of the model.
@@ -67,6 +67,9 @@ class Settings:
             (weighted by rarity, see app.core.evidence), the question is declined unasked.
         min_answer_coverage: Below this share around the sentence the answer comes from, the
             answer is taken to come from a sentence that is not about the question, and declined.
+        judge_min_yes: Decline an answer when the model's yes-probability for "is the answer
+            stated in the excerpts?" is below this; None: the shipped model's calibrated value
+            (none for other models); 0: never ask.
         parse_timeout_s: Per-file limit for reading a document.
         retrieval_mode: "hybrid" (meaning and keywords), "dense" (meaning only) or "keyword".
         contextual_header: Embed each chunk with its document's title in front (re-index to apply).
@@ -91,7 +94,8 @@ class Settings:
     min_relevance: float = -1.0
     evidence_chars: int = 1400
     min_coverage: float = 0.3
-    min_answer_coverage: float = 0.0
+    min_answer_coverage: float = 0.3
+    judge_min_yes: float | None = None
     parse_timeout_s: float = 120.0
     retrieval_mode: str = "hybrid"
     contextual_header: bool = True
@@ -137,6 +141,7 @@ class Settings:
             (200 <= self.evidence_chars <= 20000, "evidence_chars must be between 200 and 20000"),
             (0.0 <= self.min_coverage <= 1.0, "min_coverage must be between 0 and 1"),
             (0.0 <= self.min_answer_coverage <= 1.0, "min_answer_coverage must be between 0 and 1"),
+            (self.judge_min_yes is None or 0.0 <= self.judge_min_yes <= 1.0, "judge_min_yes must be between 0 and 1"),
             (self.parse_timeout_s > 0, "parse_timeout_s must be positive"),
             (self.retrieval_mode in RETRIEVAL_MODES, f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}"),
             (self.embedding_backend is None or self.embedding_backend in EMBEDDING_BACKENDS,

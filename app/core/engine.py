@@ -28,6 +28,7 @@ from app.core.library import Library
 from app.core.llm import ChatModel
 from app.core.retrieval import open_keywords
 from app.core.sources import SourceService
+from app.core.speeds import SpeedLog
 from app.core.store import VectorStore
 from app.core.watch import WatchService
 
@@ -213,6 +214,19 @@ class Engine:
                 )
             return self._chat
 
+    @property
+    def speeds(self) -> SpeedLog:
+        """How fast each chat model answered here (timings only; see app.core.speeds)."""
+        return SpeedLog(self.paths.models / "speeds.json")
+
+    def judge_min_yes(self) -> float | None:
+        """The "is it answered?" threshold: the setting, else the shipped model's calibrated one."""
+        if self.settings.judge_min_yes is not None:
+            return self.settings.judge_min_yes or None  # 0 turns the step off
+        path = self._chat.path if self._chat is not None else self.chat_model_path()
+        shipped = models.shipped_model_of(path)
+        return shipped.judge_min_yes if shipped else None
+
     # -- services ---------------------------------------------------------------------------
 
     def ingest_service(self, *, reindex: bool = False) -> IngestService:
@@ -227,7 +241,8 @@ class Engine:
 
     def ask_service(self) -> AskService:
         return AskService(search=self.search_service(), model_provider=self.chat_model, settings=self.settings,
-                          on_question=self.audit.question, cpu=self.cpu)
+                          on_question=self.audit.question, cpu=self.cpu, judge_min_yes=self.judge_min_yes(),
+                          on_timed=self.speeds.record)
 
     # -- privacy operations -----------------------------------------------------------------
 

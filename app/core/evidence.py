@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from app.core.keywords import Analyzer
+from app.core.keywords import STOPWORDS, Analyzer
 
 #: Rendering of a table row as a record: "Header: value · Header: value".
 RECORD_SEPARATOR = " · "
@@ -40,7 +40,10 @@ _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+(?:[\s-][A-Z][a-zA
 #: Words that ask rather than tell: they say what kind of answer is wanted, and a passage that
 #: answers the question need not contain them ("What is the name of…", "How many…").
 QUESTION_WORDS = frozenset(
-    ["name", "call", "term", "type", "kind", "mani", "much", "number", "use", "describ", "refer", "consid", "known", "mean", "main", "primari", "exampl", "particular", "specif", "general", "typic", "usual", "often", "common", "certain", "differ", "also", "like", "one", "two", "happen", "give", "get", "make", "take", "say", "state", "accord", "document", "text", "passag", "sourc"]
+    ["name", "call", "term", "type", "kind", "mani", "much", "number", "use", "describ", "refer", "consid", "known", "mean", "main", "primari", "exampl", "particular", "specif", "general", "typic", "usual", "often", "common", "certain", "differ", "also", "like", "one", "two", "happen", "give", "get", "make", "take", "say", "state", "accord", "document", "text", "passag", "sourc",
+     # requests rather than questions: "Tell me … in detail", "Summarise …", "Explain …"
+     "tell", "detail", "explain", "list", "summar", "summaris", "show", "pleas", "know", "find", "brief",
+     "briefli", "overview", "everyth", "anyth", "inform"]
 )
 #: Phrases by which an answer says the documents do not cover the question.
 DECLINE_PATTERNS = re.compile(
@@ -52,11 +55,38 @@ DECLINE_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _ANALYZER = Analyzer()
+_ANALYZER_STOP = STOPWORDS
 
 
 def terms(text: str) -> list[str]:
     """Stemmed content words (the keyword index's analysis: lower case, stop words out)."""
     return _ANALYZER.terms(text)
+
+
+_SPECIFIC = re.compile(r"[A-Za-z]*\d[\w'’-]*|[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+
+
+def specific_terms(question: str) -> list[str]:
+    """What a question names precisely: numbers and codes ("Q1", "2025", "5-Year") and names
+    (capitalised words after the first word). A question about a name the documents never mention
+    is not answered by them, however close the rest of its words come."""
+    found = []
+    first_word = re.match(r"\W*\w+", question)
+    skip = first_word.end() if first_word else 0
+    for m in _SPECIFIC.finditer(question):
+        text = m.group(0)
+        if m.start() < skip:
+            continue
+        words = [w for w in re.findall(r"\w+", text.lower()) if w not in _ANALYZER_STOP and w not in {"i"}]
+        if words and not (text.isdigit() and len(text) < 2):  # "step 1", "P = NP is 1": too common to tell
+            found.append(text)
+    return found
+
+
+def missing_specifics(question: str, texts: Sequence[str]) -> list[str]:
+    """The :func:`specific_terms` of ``question`` that appear in none of ``texts``."""
+    joined = "\n".join(texts)
+    return [t for t in specific_terms(question) if not fact_found(t, joined)]
 
 
 def is_decline(answer: str) -> bool:
@@ -73,8 +103,10 @@ class Unit:
         end: End offset.
         text: What the model and the user read (a table row as a record with its headers).
         quote: The exact slice of the passage (what the source viewer highlights).
-        kind: "sentence", "row" or "heading".
-        line: Index of the line it sits on (neighbours are units on nearby lines).
+        kind: "sentence", "row" (a table row, as a record), "header" (a table's header row: its
+            names are in every record, so it is not shown) or "heading".
+        line: Index of the (logical) line it sits on: a gap between two kept units' lines is
+            shown as "…".
     """
 
     start: int
@@ -110,48 +142,70 @@ def table_header_of(text: str) -> list[str] | None:
     return header
 
 
-def record(cells: list[str], header: list[str] | None) -> str:
-    """A table row as "Header: value · Header: value" (empty cells left out)."""
+def record(cells: list[str], header: list[str] | None, columns: Sequence[int] | None = None) -> str:
+    """A table row as "Header: value · Header: value" (empty cells left out).
+
+    Args:
+        cells: The row's cells.
+        header: The table's column headers (None: the cells alone).
+        columns: Only these columns (indexes), in this order; None: all.
+    """
     if not header or len(header) != len(cells):
         return RECORD_SEPARATOR.join(c for c in cells if c)
-    return RECORD_SEPARATOR.join(f"{h}: {c}" for h, c in zip(header, cells, strict=True) if c)
+    keep = range(len(cells)) if columns is None else columns
+    return RECORD_SEPARATOR.join(f"{header[i]}: {cells[i]}" for i in keep if cells[i])
 
 
-def split_units(text: str, *, table_header: list[str] | None = None) -> list[Unit]:
+def relevant_columns(header: list[str], question_terms: set[str]) -> list[int] | None:
+    """The columns a question is about, with the first (the row's name) in front; None for all.
+
+    A wide table read in full is where a small model takes a number from the wrong column: when the
+    question names some of the columns ("medication errors", "bleep"), the records show those.
+    """
+    named = [i for i, h in enumerate(header) if i > 0 and set(terms(h)) & question_terms]
+    if not named or len(named) == len(header) - 1:
+        return None  # the question names no column beyond the row's name (or names them all)
+    return [0, *named]
+
+
+def split_units(text: str, *, table_header: list[str] | None = None,
+                question_terms: set[str] | None = None) -> list[Unit]:
     """Cut a passage into sentences, headings and table rows (as records).
 
     Args:
         text: The passage's text.
         table_header: Column headers for rows at the very start of the passage, when the table
             began in an earlier chunk (see :func:`table_header_of`).
+        question_terms: A question's terms: records then show the columns it names (see
+            :func:`relevant_columns`) with the row's name.
     """
     units: list[Unit] = []
-    offset = 0
     header = table_header
     previous_is_row = False
     first_row_block = True
-    for number, line in enumerate(text.split("\n")):
-        start_of_line = offset
-        offset += len(line) + 1
+    for number, (start_of_line, line) in enumerate(_logical_lines(text)):
         stripped = line.strip()
         if not stripped:
             previous_is_row = False
             continue
         lead = start_of_line + (len(line) - len(line.lstrip()))
-        if _CELL_SEPARATOR in line:
+        if _CELL_SEPARATOR in line or stripped.startswith("| "):
             cells = [c.strip() for c in stripped.split(_CELL_SEPARATOR)]
             if not previous_is_row:
                 if _looks_like_header(cells):
                     header = cells
                     previous_is_row = True
                     first_row_block = False
-                    units.append(Unit(lead, lead + len(stripped), stripped, stripped, "heading", number))
+                    units.append(Unit(lead, lead + len(stripped), stripped, stripped, "header", number))
                     continue
                 if not first_row_block:
                     header = None
             previous_is_row = True
             first_row_block = False
-            units.append(Unit(lead, lead + len(stripped), record(cells, header), stripped, "row", number))
+            if number == 0 and (stripped.startswith("|") or (header and len(cells) != len(header))):
+                continue  # the tail of a row the chunk boundary cut: its start is in the chunk before
+            columns = relevant_columns(header, question_terms) if header and question_terms else None
+            units.append(Unit(lead, lead + len(stripped), record(cells, header, columns), stripped, "row", number))
             continue
         previous_is_row = False
         first_row_block = False
@@ -164,8 +218,30 @@ def split_units(text: str, *, table_header: list[str] | None = None) -> list[Uni
             position = at + len(piece)
             piece = piece.strip()
             if piece:
-                units.append(Unit(lead + at, lead + at + len(piece), piece, piece, "sentence", number))
+                units.append(Unit(lead + at, lead + at + len(piece), " ".join(piece.split()), piece, "sentence",
+                                  number))
     return units
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Lines of ``text`` as (offset, text), a line a PDF wrapped joined with its continuation.
+
+    A long line that does not end a sentence, followed by one that starts in lower case, is one
+    line cut by the page's width ("…in non-valvular atrial" / "fibrillation, with effect…").
+    """
+    out: list[tuple[int, str]] = []
+    offset = 0
+    for line in text.split("\n"):
+        start = offset
+        offset += len(line) + 1
+        if out and line[:1].islower() and _CELL_SEPARATOR not in line:
+            s, previous = out[-1]
+            tail = previous.rstrip()
+            if len(tail) >= 50 and not tail.endswith((".", "!", "?", ":", ";")) and _CELL_SEPARATOR not in previous:
+                out[-1] = (s, text[s:start + len(line)])
+                continue
+        out.append((start, line))
+    return out
 
 
 @dataclass
@@ -237,14 +313,16 @@ def select_evidence(
             meaning-based signal that catches paraphrases).
     """
     q_terms = [t for t in terms(question)]
-    units = [split_units(text, table_header=header) for text, header, _ in passages]
+    units = [split_units(text, table_header=header, question_terms=set(q_terms)) for text, header, _ in passages]
     unit_terms = [[set(terms(u.text)) for u in us] for us in units]
     context_terms = [set(terms(ctx or "")) for _, _, ctx in passages]
     weights = _weights(q_terms, unit_terms)
     total = sum(weights.values()) or 1.0
     scored: list[Scored] = []
     for p, us in enumerate(units):
-        for i, _unit in enumerate(us):
+        for i, unit in enumerate(us):
+            if unit.kind == "header":
+                continue
             lo, hi = max(0, i - neighbours), min(len(us), i + neighbours + 1)
             window = set().union(*unit_terms[p][lo:hi], context_terms[p])
             # The unit itself counts fully, its neighbours and context at 60 %: the answer and the
@@ -266,21 +344,26 @@ def select_evidence(
         window = set().union(*unit_terms[p][lo:hi], context_terms[p])
         coverage = sum(w for t, w in weights.items() if t in window) / total
     chosen: dict[int, set[int]] = {}
+    seen: set[str] = set()  # overlapping chunks repeat sentences: each is shown once
     used = 0
     for s in ranked:
-        if used >= max_chars or (best is not None and s.score < 0.35 * best.score):
+        if used >= max_chars or (best is not None and s.score < 0.6 * best.score):
             break
         us = units[s.passage]
+        if s.unit.quote in seen:
+            continue
         keep = chosen.setdefault(s.passage, set())
         for j in range(max(0, s.index - neighbours), min(len(us), s.index + neighbours + 1)):
-            if j not in keep:
+            if j not in keep and us[j].quote not in seen and us[j].kind != "header":
                 keep.add(j)
+                seen.add(us[j].quote)
                 used += len(us[j].text) + 1
         # The heading the unit sits under, and a table's header, give it its meaning.
         for j in range(s.index - 1, -1, -1):
             if us[j].kind == "heading":
-                if j not in keep:
+                if j not in keep and us[j].quote not in seen:
                     keep.add(j)
+                    seen.add(us[j].quote)
                     used += len(us[j].text) + 1
                 break
     blocks = [(p, [units[p][j] for j in sorted(keep)]) for p, keep in chosen.items()]
@@ -369,15 +452,17 @@ def check_answer(answer: str, question: str, passages: Sequence[str], evidence: 
     own = [f for f in claimed if not fact_found(f, q_norm)]
     missing = [f for f in own if not fact_found(f, all_text)]
     a_terms = set(terms(clean)) - set(terms(question))
+    q_set = set(terms(question))
     support: list[tuple[int, Unit, float]] = []
     for p, units in enumerate(evidence.units):
         for u in units:
             u_terms = set(terms(u.text))
             overlap = len(a_terms & u_terms) / max(1, len(a_terms))
             fact_hits = sum(1 for f in own if fact_found(f, u.text))
-            score = overlap + fact_hits
-            if score > 0:
-                support.append((p, u, score))
+            if overlap + fact_hits > 0:
+                # Of the sentences that hold the answer, the one that is about the question first.
+                about = len(q_set & u_terms) / max(1, len(q_set))
+                support.append((p, u, overlap + fact_hits + 0.5 * about))
     support.sort(key=lambda t: -t[2])
     content_found = True
     if not own and a_terms:
@@ -386,15 +471,20 @@ def check_answer(answer: str, question: str, passages: Sequence[str], evidence: 
     supported = not missing and content_found and bool(a_terms or own)
     answer_coverage = 0.0
     if support:
+        # The answer's words may appear in several places (a drug named in three sentences): the
+        # sentence it comes from is the one among the best-supporting that is about the question.
         q_terms = terms(question)
         unit_terms = [[set(terms(u.text)) for u in us] for us in evidence.units]
         weights = _weights(q_terms, unit_terms)
         total = sum(weights.values()) or 1.0
-        p, best_unit, _ = support[0]
-        i = evidence.units[p].index(best_unit)
-        lo, hi = max(0, i - 1), min(len(evidence.units[p]), i + 2)
-        window = set().union(*unit_terms[p][lo:hi])
-        if context and p < len(context):
-            window |= set(terms(context[p] or ""))
-        answer_coverage = sum(w for t, w in weights.items() if t in window) / total
+        top = support[0][2]
+        for p, unit, score in support:
+            if score < 0.8 * top:
+                break
+            i = evidence.units[p].index(unit)
+            lo, hi = max(0, i - 1), min(len(evidence.units[p]), i + 2)
+            window = set().union(*unit_terms[p][lo:hi])
+            if context and p < len(context):
+                window |= set(terms(context[p] or ""))
+            answer_coverage = max(answer_coverage, sum(w for t, w in weights.items() if t in window) / total)
     return Check(supported=supported, missing=missing, support=support, answer_coverage=answer_coverage)

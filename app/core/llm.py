@@ -9,6 +9,7 @@ does not pay again for the system prompt and earlier turns.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -53,7 +54,10 @@ class ChatModel:
     Args:
         path: The .gguf file; its header is checked before llama.cpp sees it.
         context_size: Tokens of context (capped at what the model was trained for).
-        threads: CPU threads; 0 lets llama.cpp choose.
+        threads: CPU threads for both prompt evaluation and generation; 0: every core the OS
+            reports. llama.cpp's own default gives generation half the cores (one on a two-core
+            PC); Sanctum pauses its other work while an answer is written (app.core.cpu), so an
+            answer can use them all (``sanctum bench generation --threads N`` measures it).
     """
 
     def __init__(self, path: Path, *, context_size: int, threads: int = 0) -> None:
@@ -64,9 +68,9 @@ class ChatModel:
             from llama_cpp import Llama
 
             kwargs: dict[str, Any] = {"n_ctx": context_size, "verbose": False, "n_batch": 512}
-            if threads > 0:
-                kwargs["n_threads"] = threads
-                kwargs["n_threads_batch"] = threads
+            threads = threads if threads > 0 else max(1, os.cpu_count() or 1)
+            kwargs["n_threads"] = threads
+            kwargs["n_threads_batch"] = threads
             self._llm = Llama(model_path=str(path), **kwargs)
         except Exception as exc:
             raise ModelError(f"{path}: llama.cpp could not load this model ({exc})") from exc
