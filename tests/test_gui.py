@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 
 from app.core.config import Settings
 from app.core.embedder import Embedder
@@ -198,8 +198,8 @@ def test_conversation_and_draft_survive_a_restart(qtbot, home: Path, embedder: E
 def test_settings_are_saved_and_used(qtbot, window: MainWindow, home: Path) -> None:
     dialog = window.settings_dialog()
     qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: "Qwen2.5 Coder 0.5B" in dialog.model_info.text(), timeout=30_000)
-    assert "Q4_K_M" in dialog.model_info.text() and "491 MB" in dialog.model_info.text()
+    qtbot.waitUntil(lambda: "Qwen2.5 Coder 1.5B" in dialog.model_info.text(), timeout=30_000)
+    assert "Q4_K_M" in dialog.model_info.text() and "1,117 MB" in dialog.model_info.text()
     dialog.top_k.setValue(7)
     dialog.temperature.setValue(0.3)
     dialog.context.setValue(3072)
@@ -261,3 +261,24 @@ def test_settings_validation_is_shown(qtbot, window: MainWindow) -> None:
     qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save),
                      Qt.MouseButton.LeftButton)
     assert dialog.result_settings() is None and "chunk_overlap" in dialog.error.text()
+
+
+def test_settings_offer_each_bundled_model_with_its_speed_here(qtbot, window: MainWindow) -> None:
+    from app.core import models
+
+    other = next(m for m in models.SHIPPED_CHAT_MODELS if m is not models.DEFAULT_SHIPPED)
+    other_path = str(models.shipped_models_dir() / other.file.filename)
+    window.engine.speeds.record(other_path, 4.2, 18.0)
+    dialog = window.settings_dialog()
+    qtbot.addWidget(dialog)
+    titles = [button.text() for button, _ in dialog.shipped_buttons]
+    assert len(titles) == len(models.SHIPPED_CHAT_MODELS) and any("(recommended)" in t for t in titles)
+    notes = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert "4.2 s on this computer" in notes and "Not used on this computer yet" in notes
+    button = next(b for b, path in dialog.shipped_buttons if path == other_path)
+    assert not button.isChecked()
+    button.click()
+    assert dialog.model_path.text() == other_path
+    size = f"{other.file.size / 1e6:,.0f} MB"
+    qtbot.waitUntil(lambda: size in dialog.model_info.text(), timeout=30_000)
+    assert dialog.result_settings() is None  # nothing saved until Save

@@ -147,6 +147,23 @@ def dropped_paths(urls: list) -> list[Path]:
     return [Path(u.toLocalFile()) for u in urls if u.isLocalFile() and u.toLocalFile()]
 
 
+def shipped_choices(engine: Engine) -> list[tuple[str, str, str]]:
+    """The bundled chat models for Settings: title, file, and what each costs on this computer."""
+    from app.core import models
+
+    choices = []
+    for shipped in models.SHIPPED_CHAT_MODELS:
+        path = models.shipped_models_dir() / shipped.file.filename
+        if not path.exists():
+            continue
+        title = shipped.title + (" (recommended)" if shipped is models.DEFAULT_SHIPPED else "")
+        speed = engine.speeds.speed(str(path))
+        note = (speed.describe().capitalize() if speed else "Not used on this computer yet") + \
+            f" · {shipped.file.size / 1e9:.1f} GB · {shipped.summary}"
+        choices.append((title, str(path), note))
+    return choices
+
+
 class MainWindow(QMainWindow):
     """The app's one window.
 
@@ -403,7 +420,8 @@ class MainWindow(QMainWindow):
         from app.core import models
 
         default = str(models.shipped_models_dir() / models.DEFAULT_CHAT.filename)
-        dialog = SettingsDialog(self.engine.settings, default_model=default, privacy=self.privacy, parent=self)
+        dialog = SettingsDialog(self.engine.settings, default_model=default, privacy=self.privacy,
+                                shipped=shipped_choices(self.engine), parent=self)
         if dialog.privacy_page is not None:
             dialog.privacy_page.sig_wipe_requested.connect(lambda: (dialog.reject(), self.states.confirm_wipe()))
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QRadioButton,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -51,7 +52,14 @@ class SettingsDialog(QDialog):
     """Emitted with a .gguf path whose header should be read (the caller calls show_model_info)."""
 
     def __init__(self, settings: Settings, *, default_model: str, privacy: PrivacyController | None = None,
-                 parent: QWidget | None = None) -> None:
+                 shipped: list[tuple[str, str, str]] | None = None, parent: QWidget | None = None) -> None:
+        """
+        Args:
+            settings: The settings to show.
+            default_model: The bundled default model's file (used when no file is chosen).
+            privacy: The Privacy tab's controller (None: no Privacy tab).
+            shipped: The bundled chat models, one click each: (title, file, what it costs here).
+        """
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
@@ -80,6 +88,22 @@ class SettingsDialog(QDialog):
         row.addWidget(browse)
         row.addWidget(default)
         form.addRow("Chat &model:", self._wrap(row))
+        self.shipped_buttons: list[tuple[QRadioButton, str]] = []
+        if shipped:
+            choices = QVBoxLayout()
+            for title, path, note in shipped:
+                button = QRadioButton(title, self)
+                button.setAccessibleName(f"Use {title}")
+                button.setChecked(Path(self._model_file()) == Path(path))
+                button.toggled.connect(lambda on, p=path: on and self._on_shipped_model_chosen(p))
+                hint = QLabel(note, self)
+                theme.set_muted(hint)
+                hint.setWordWrap(True)
+                hint.setContentsMargins(24, 0, 0, 4)
+                choices.addWidget(button)
+                choices.addWidget(hint)
+                self.shipped_buttons.append((button, path))
+            form.addRow("", self._wrap(choices))
         self.model_info = QLabel("Reading the model file…", self)
         self.model_info.setAccessibleName("Chat model details")
         self.model_info.setWordWrap(True)
@@ -177,6 +201,14 @@ class SettingsDialog(QDialog):
             self.model_path.setText(path)
             self.model_info.setText("Reading the model file…")
             self.sig_model_chosen.emit(path)
+
+    def _on_shipped_model_chosen(self, path: str) -> None:
+        if Path(path) == Path(self._default_model):
+            self.model_path.clear()
+        else:
+            self.model_path.setText(path)
+        self.model_info.setText("Reading the model file…")
+        self.sig_model_chosen.emit(path)
 
     def _on_default_model_clicked(self) -> None:
         self.model_path.clear()
