@@ -124,7 +124,7 @@ def chat_model_path(models_home: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def chat(chat_model_path: Path) -> Iterator[ChatModel]:
-    """The real default chat model (Qwen2.5-Coder-0.5B-Instruct Q4_K_M), loaded once."""
+    """The real default chat model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M), loaded once."""
     model = ChatModel(chat_model_path, context_size=4096, threads=2)
     yield model
     model.close()

@@ -82,5 +82,5 @@ def test_switching_embedding_model_needs_reindex(home: Path, tmp_path: Path) -> 
 
 def test_models_command(home: Path) -> None:
     info = json.loads(run_cli("models", "--json").stdout)
-    assert info["chat"]["name"] == "Qwen2.5 Coder 0.5B Instruct AWQ"
+    assert info["chat"]["name"] == "Qwen2.5 Coder 1.5B Instruct GGUF"
     assert info["chat"]["quantization"] == "Q4_K_M"

@@ -15,7 +15,7 @@ from tests.conftest import run_cli
 
 def test_default_chat_model_is_the_shipped_file(chat_model_path: Path) -> None:
     info = read_gguf_info(chat_model_path)
-    assert info.name == "Qwen2.5 Coder 0.5B Instruct AWQ"
+    assert info.name == "Qwen2.5 Coder 1.5B Instruct GGUF"
     assert info.architecture == "qwen2" and info.quantization == "Q4_K_M"
     assert info.context_length == 32768 and info.has_chat_template
     assert models.sha256_file(chat_model_path) == models.DEFAULT_CHAT.sha256
@@ -79,3 +79,15 @@ def test_other_embedding_folder_is_refused_clearly(home: Path, tmp_path: Path) -
     result = run_cli("--embedding-model", str(tmp_path), "search", "anything")
     assert result.returncode == 1
     assert "not a sentence-transformers model folder" in result.stderr
+
+
+def test_every_shipped_chat_model_is_installed_verified_and_licensed() -> None:
+    root = Path(__file__).resolve().parents[1]
+    assert models.DEFAULT_SHIPPED is models.SHIPPED_CHAT_MODELS[0]
+    for shipped in models.SHIPPED_CHAT_MODELS:
+        path = models.shipped_models_dir() / shipped.file.filename
+        models.verify(path, shipped.file)  # raises on a missing, truncated or altered file
+        assert read_gguf_info(path).has_chat_template
+        licence = root / "resources" / "licenses" / f"{shipped.title.replace('Coder ', 'Coder-').replace(' ', '-')}.txt"
+        assert licence.is_file() and "Apache License" in licence.read_text(), licence
+        assert models.shipped_model_of(path) is shipped and models.shipped_model_by_key(shipped.key) is shipped
