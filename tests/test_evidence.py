@@ -122,3 +122,23 @@ def test_a_question_naming_what_the_documents_never_mention_is_caught() -> None:
     assert missing_specifics("What is the bleep number of Hana Sato?", [ROTA]) == []
     assert missing_specifics("What is the bleep number of Marta Lindqvist?", [ROTA]) == ["Marta Lindqvist"]
     assert missing_specifics("Which drug replaced rivaroxaban in 2031?", [MINUTES]) == ["2031"]
+
+
+def test_a_question_for_the_most_gets_the_comparison_made_for_it() -> None:
+    from app.core.evidence import table_extremes
+
+    question = "Which ward had the most medication errors?"
+    units = split_units(INCIDENTS + "\nAll wards | 12 | 16 | 4", question_terms=set(terms_of(question)))
+    assert table_extremes(question, units) == ["Most Medication errors (of the rows above): Larkspur (9)"]
+    assert table_extremes("Which ward had the fewest falls?", split_units(INCIDENTS)) == [
+        "Least Falls (of the rows above): Larkspur (1)"]
+    assert table_extremes("How many falls did Birch have?", split_units(INCIDENTS)) == [], "no most/least asked"
+    shown = render_block(units, question)
+    assert shown.endswith("Most Medication errors (of the rows above): Larkspur (9)")
+    assert "Ward: Birch · Medication errors: 2" in shown, "records keep the row's name and the column asked about"
+
+
+def terms_of(text: str) -> list[str]:
+    from app.core.evidence import terms
+
+    return terms(text)

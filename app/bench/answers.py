@@ -297,9 +297,55 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def during_ingest(engine: Engine, questions: Sequence[Question], folder: Path, *, log: Any = None) -> dict[str, Any]:
+    """Ask ``questions`` once on an idle machine, then again while ``folder`` is being ingested into
+    the same library (the app's situation: a question typed while files are read); returns both
+    medians and their ratio. Questions are asked only while the ingest is still running."""
+    import threading
+
+    idle = [ask_sanctum(engine, q) for q in questions]
+    started = threading.Event()
+    finished = threading.Event()
+
+    def ingest() -> None:
+        try:
+            engine.ingest_service().ingest([folder], progress=lambda p: started.set())
+        finally:
+            started.set()
+            finished.set()
+
+    worker = threading.Thread(target=ingest, daemon=True)
+    t0 = time.perf_counter()
+    worker.start()
+    started.wait()
+    busy: list[tuple[Outcome, Outcome]] = []
+    for q, quiet in zip(questions, idle, strict=True):
+        if finished.is_set():
+            break
+        busy.append((ask_sanctum(engine, q), quiet))
+        if log:
+            log(f"[during ingest] {len(busy)} asked, {busy[-1][0].total_s:.1f} s (idle {quiet.total_s:.1f} s)")
+    ingest_left = not finished.is_set()
+    worker.join()
+    pairs = [(b, i) for b, i in busy if b.first_token_s is not None and i.first_token_s is not None]
+
+    def med(values: list[float]) -> float | None:
+        return round(statistics.median(values), 2) if values else None
+
+    first_busy, first_idle = med([b.first_token_s for b, _ in pairs]), med([i.first_token_s for _, i in pairs])  # type: ignore[misc]
+    total_busy, total_idle = med([b.total_s for b, _ in pairs]), med([i.total_s for _, i in pairs])
+    return {
+        "asked_during_ingest": len(pairs), "ingest_still_running_after_last": ingest_left,
+        "ingest_s": round(time.perf_counter() - t0, 2),
+        "first_token_idle_s": first_idle, "first_token_during_ingest_s": first_busy,
+        "total_idle_s": total_idle, "total_during_ingest_s": total_busy,
+        "slowdown": round(total_busy / total_idle, 2) if total_busy and total_idle else None,
+    }
+
+
 def run(*, questions_file: Path, docs: Path | None, models: Sequence[Path], home: Path | None,
         common: bool, limit: int | None, threads: int, settings: Settings | None = None,
-        passphrase: Any = None, log: Any = None) -> dict[str, Any]:
+        passphrase: Any = None, log: Any = None, ingest_folder: Path | None = None) -> dict[str, Any]:
     """Ask every question of every pipeline and model; returns the report (summaries and outcomes)."""
     questions = load_questions(questions_file)[:limit] if limit else load_questions(questions_file)
     temporary = docs is not None and home is None
@@ -349,6 +395,15 @@ def run(*, questions_file: Path, docs: Path | None, models: Sequence[Path], home
                     key = f"{COMMON} · {label}"
                     report["results"][key] = summarise(outs)
                     report["outcomes"][key] = [asdict(o) for o in outs]
+            finally:
+                chat.close()
+        if ingest_folder is not None:  # last: the ingest adds documents to the benchmark's library
+            chat = ChatModel(model_paths[0], context_size=settings.context_size, threads=threads)
+            try:
+                with Engine(root, settings=settings, embedder=embedder, chat=chat, passphrase=passphrase) as engine:
+                    answerable = [q for q in questions if not q.impossible]
+                    report["during_ingest"] = {"model": chat.name, **during_ingest(engine, answerable, ingest_folder,
+                                                                                    log=log)}
             finally:
                 chat.close()
     finally:

@@ -50,6 +50,9 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
                    help="llama.cpp threads for prompt and generation (default 0: the app's choice)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override an answer setting for this run, e.g. --set min_coverage=0.4")
+    p.add_argument("--during-ingest", type=int, metavar="N",
+                   help="then time the first model's answers again while N SciFact abstracts are ingested")
+    p.add_argument("--scifact", type=Path, metavar="DIR", help="where SciFact's corpus.jsonl is (--during-ingest)")
     p.add_argument("--quiet", action="store_true", help="no line per question")
     p.add_argument("--json", type=Path, metavar="FILE", default=Path("bench-results") / "answers.json",
                    help="where to write the results (default: bench-results/answers.json)")
@@ -148,12 +151,29 @@ def _answers(args: argparse.Namespace, passphrase: PassphraseProvider | None) ->
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    report = answers.run(questions_file=args.questions, docs=args.docs, models=args.model, home=args.home,
-                         common=not args.no_common, limit=args.limit, threads=args.threads, settings=settings,
-                         passphrase=passphrase, log=None if args.quiet else log)
+    folder = None
+    if args.during_ingest:
+        from app.bench.data_cli import SCIFACT
+        from app.bench.rag import write_scifact_files
+
+        folder = Path(tempfile.mkdtemp(prefix="sanctum-bench-ingest-"))
+        write_scifact_files((args.scifact or SCIFACT) / "corpus.jsonl", folder, args.during_ingest)
+    try:
+        report = answers.run(questions_file=args.questions, docs=args.docs, models=args.model, home=args.home,
+                             common=not args.no_common, limit=args.limit, threads=args.threads, settings=settings,
+                             passphrase=passphrase, log=None if args.quiet else log, ingest_folder=folder)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
     if "ingest_s" in report:
         print(f"library: {report['chunks']} chunks, ingested in {report['ingest_s']} s", file=sys.stderr)
     print(answers.table(report["results"]))
+    if "during_ingest" in report:
+        d = report["during_ingest"]
+        print(f"\nduring an ingest ({d['model']}, {d['asked_during_ingest']} answers while {args.during_ingest} "
+              f"abstracts were read): whole answer median {d['total_during_ingest_s']} s vs "
+              f"{d['total_idle_s']} s idle = {d['slowdown']}x; first token {d['first_token_during_ingest_s']} s "
+              f"vs {d['first_token_idle_s']} s")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     return 0

@@ -282,7 +282,7 @@ class AskService:
         t2 = time.perf_counter()
         order = [p for p, _ in evidence.blocks]
         passages = [_renumber(candidates[p], n) for n, p in enumerate(order, start=1)]
-        blocks = [render_block(units) for _, units in evidence.blocks]
+        blocks = [render_block(units, question) for _, units in evidence.blocks]
         passages, blocks, messages = self._fit(model, question, passages, blocks, history)
         timings["prompt_build"] = round(time.perf_counter() - t2, 4)
         yield Sources(passages)

@@ -94,7 +94,7 @@ class Settings:
     min_relevance: float = -1.0
     evidence_chars: int = 1400
     min_coverage: float = 0.3
-    min_answer_coverage: float = 0.3
+    min_answer_coverage: float = 0.25
     judge_min_yes: float | None = None
     parse_timeout_s: float = 120.0
     retrieval_mode: str = "hybrid"

@@ -107,6 +107,8 @@ class Unit:
             names are in every record, so it is not shown) or "heading".
         line: Index of the (logical) line it sits on: a gap between two kept units' lines is
             shown as "…".
+        cells: A table row's cells, and ``header`` its table's column headers (for the
+            comparisons of :func:`table_extremes`).
     """
 
     start: int
@@ -115,6 +117,8 @@ class Unit:
     quote: str
     kind: str
     line: int
+    cells: tuple[str, ...] = ()
+    header: tuple[str, ...] = ()
 
 
 def _is_heading(line: str) -> bool:
@@ -205,7 +209,11 @@ def split_units(text: str, *, table_header: list[str] | None = None,
             if number == 0 and (stripped.startswith("|") or (header and len(cells) != len(header))):
                 continue  # the tail of a row the chunk boundary cut: its start is in the chunk before
             columns = relevant_columns(header, question_terms) if header and question_terms else None
-            units.append(Unit(lead, lead + len(stripped), record(cells, header, columns), stripped, "row", number))
+            if columns is not None and question_terms:
+                # …and any cell the question names ("cardiology" in the Specialty column) stays too.
+                columns = sorted({*columns, *(i for i, c in enumerate(cells) if set(terms(c)) & question_terms)})
+            units.append(Unit(lead, lead + len(stripped), record(cells, header, columns), stripped, "row", number,
+                              tuple(cells), tuple(header or ())))
             continue
         previous_is_row = False
         first_row_block = False
@@ -371,8 +379,9 @@ def select_evidence(
     return EvidenceSet(blocks=blocks, coverage=coverage, best=best, units=units)
 
 
-def render_block(units: Sequence[Unit]) -> str:
-    """The units of one passage as the model reads them: "…" where text was left out."""
+def render_block(units: Sequence[Unit], question: str = "") -> str:
+    """The units of one passage as the model reads them: "…" where text was left out, and, for a
+    question that asks for the most or the least of a column, that comparison made for it."""
     out: list[str] = []
     last_line = None
     for u in units:
@@ -380,7 +389,57 @@ def render_block(units: Sequence[Unit]) -> str:
             out.append("…")
         out.append(u.text)
         last_line = u.line
+    out += table_extremes(question, units)
     return "\n".join(out)
+
+
+_MOST = re.compile(r"\b(most|highest|largest|biggest|greatest|maximum|top)\b", re.IGNORECASE)
+_LEAST = re.compile(r"\b(least|fewest|lowest|smallest|minimum|bottom)\b", re.IGNORECASE)
+_AMOUNT = re.compile(r"^[£$€]?\s*-?\d[\d,]*(?:\.\d+)?\s*%?$")
+
+
+def table_extremes(question: str, units: Sequence[Unit]) -> list[str]:
+    """Lines like "Most Medication errors (of the rows above): Rowan Ward (16)".
+
+    Small models compare numbers across rows badly ("which ward had the most medication
+    errors?"); the comparison is arithmetic, so it is done here, over the rows shown, for each
+    numeric column the question names, when it asks for a most or a least.
+    """
+    most, least = bool(_MOST.search(question)), bool(_LEAST.search(question))
+    if not (most or least):
+        return []
+    q_terms = set(terms(question))
+    rows = [u for u in units if u.kind == "row" and u.header and len(u.cells) == len(u.header)]
+    lines: list[str] = []
+    for header in dict.fromkeys(u.header for u in rows):
+        group = [u for u in rows if u.header == header]
+        if len(group) < 2:
+            continue
+        for i, name in enumerate(header):
+            if i == 0 or not set(terms(name)) & q_terms:
+                continue
+            values = [(_number(u.cells[i]), u.cells[0]) for u in group]
+            known = [(v, key) for v, key in values if v is not None and key and not key.lower().startswith("all ")
+                     and not key.lower().startswith("total")]
+            if len(known) < 2:
+                continue
+            for wanted, pick, word in ((most, max, "Most"), (least, min, "Least")):
+                if wanted:
+                    top = pick(v for v, _ in known)
+                    keys = [key for v, key in known if v == top]
+                    lines.append(f"{word} {name} (of the rows above): {', '.join(keys)} ({_plain(top)})")
+    return lines
+
+
+def _number(cell: str) -> float | None:
+    cell = cell.strip()
+    if not _AMOUNT.match(cell):
+        return None
+    return float(re.sub(r"[£$€,%\s]", "", cell))
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
 
 
 # -- checking an answer -------------------------------------------------------------------------
