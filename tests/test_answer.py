@@ -203,3 +203,15 @@ def test_an_answer_during_an_ingest_pauses_the_encoder(engine: Engine, tmp_path:
         # had passed its turn just before the question came may still start right after it.
         started_inside = [b for b in batches if b[2] > 1 and a_start + 0.5 < b[0] < a_end]
         assert not started_inside, f"ingest batches started while an answer was written: {started_inside}"
+
+
+def test_the_system_prompt_is_evaluated_once_when_the_model_loads(chat: ChatModel) -> None:
+    from app.core.answer import SYSTEM_PROMPT
+
+    system = [Message("system", SYSTEM_PROMPT)]
+    chat.prefill([Message("system", "Something else entirely, to start from another state.")])
+    first = chat.prefill(system)
+    assert first > 20, "the system prompt was evaluated"
+    assert chat.prefill(system) <= 1, "a second time, its cached state is reused"
+    prompt_start = chat.render([*system, Message("user", "Excerpts: … Question: ?")])[0]
+    assert prompt_start.startswith(chat.render(system)[0].rsplit("<|im_start|>assistant", 1)[0])

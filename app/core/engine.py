@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core import models
-from app.core.answer import AskService, SearchService
+from app.core.answer import SYSTEM_PROMPT, AskService, SearchService
 from app.core.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog
 from app.core.config import DEFAULT_EMBEDDING_BACKEND, Settings, data_dir
 from app.core.conversations import ConversationStore
@@ -25,7 +25,7 @@ from app.core.ingest import IngestService
 from app.core.keys import KEYINFO, KeyManager, PassphraseProvider
 from app.core.keywords import KeywordIndex
 from app.core.library import Library
-from app.core.llm import ChatModel
+from app.core.llm import ChatModel, Message
 from app.core.retrieval import open_keywords
 from app.core.sources import SourceService
 from app.core.speeds import SpeedLog
@@ -212,6 +212,8 @@ class Engine:
                 self._chat = ChatModel(
                     self.chat_model_path(), context_size=self.settings.context_size, threads=self.settings.threads
                 )
+                # Every answer's prompt starts with the same system prompt: evaluate it once, now.
+                self._chat.prefill([Message("system", SYSTEM_PROMPT)])
             return self._chat
 
     @property

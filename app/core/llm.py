@@ -176,16 +176,8 @@ class ChatModel:
         if len(tokens) + 1 >= self.context_size:
             raise ModelError(f"the prompt ({len(tokens)} tokens) does not fit the context window ({self.context_size})")
         with self._lock:
+            self._eval_cached(tokens)
             llm = self._llm
-            cached = llm.input_ids[: llm.n_tokens].tolist()
-            prefix = 0
-            for a, b in zip(cached, tokens, strict=False):
-                if a != b:
-                    break
-                prefix += 1
-            prefix = min(prefix, len(tokens) - 1)  # at least one token is evaluated, for fresh logits
-            llm.n_tokens = prefix
-            llm.eval(tokens[prefix:])
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
         yes = self._answer_tokens(("yes", "Yes", " yes", " Yes", "YES"))
         no = self._answer_tokens(("no", "No", " no", " No", "NO"))
@@ -193,6 +185,31 @@ class ChatModel:
         p_yes = float(np.exp(logits[yes] - top).sum())
         p_no = float(np.exp(logits[no] - top).sum())
         return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
+
+    def _eval_cached(self, tokens: list[int]) -> int:
+        """Evaluate ``tokens``, reusing the cached state of the longest prefix already evaluated
+        (as llama-cpp-python's own generate does); returns how many were evaluated. The caller
+        holds the lock."""
+        llm = self._llm
+        cached = llm.input_ids[: llm.n_tokens].tolist()
+        prefix = 0
+        for a, b in zip(cached, tokens, strict=False):
+            if a != b:
+                break
+            prefix += 1
+        prefix = min(prefix, len(tokens) - 1)  # at least one token is evaluated, for fresh logits
+        llm.n_tokens = prefix
+        llm.eval(tokens[prefix:])
+        return len(tokens) - prefix
+
+    def prefill(self, messages: Sequence[Message]) -> int:
+        """Evaluate the start of every prompt (the system prompt) now, so the first question only
+        pays for its own part; returns the tokens evaluated. Later prompts that begin with the same
+        tokens reuse this state."""
+        prompt, _ = self.render(messages)
+        tokens = self._llm.tokenize(prompt.encode("utf-8"), special=True)
+        with self._lock:
+            return self._eval_cached(tokens)
 
     def _answer_tokens(self, words: Sequence[str]) -> list[int]:
         """The first token of each word, once each."""
