@@ -23,6 +23,9 @@ class Tokenizer(Protocol):
     def __call__(self, text: str, **kwargs: object) -> dict[str, list]: ...
 
 
+PAUSABLE_BATCH = 16
+
+
 class Embedder:
     """A sentence-transformers model loaded from a local folder, on the CPU.
 
@@ -108,14 +111,17 @@ class Embedder:
         # Longest first, as SentenceTransformer.encode orders one call: texts of like length share
         # a batch, so little of each forward pass is spent on padding.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        for start in range(0, len(texts), self.batch_size):
+        # Background work that yields to answers does so between smaller batches: a question then
+        # waits for at most ~half a second of encoding already under way.
+        step = min(self.batch_size, PAUSABLE_BATCH) if pause is not None else self.batch_size
+        for start in range(0, len(texts), step):
             if pause is not None:
                 pause()
             if cancelled and cancelled():
                 from app.core.errors import Cancelled
 
                 raise Cancelled("cancelled")
-            rows = order[start : start + self.batch_size]
+            rows = order[start : start + step]
             batch = [texts[i] for i in rows]
             # One batch at a time: Hugging Face's fast tokenizers raise "Already borrowed" when two
             # threads (the ingest lane, a question's query) encode at once.
