@@ -215,3 +215,12 @@ def test_the_system_prompt_is_evaluated_once_when_the_model_loads(chat: ChatMode
     assert chat.prefill(system) <= 1, "a second time, its cached state is reused"
     prompt_start = chat.render([*system, Message("user", "Excerpts: … Question: ?")])[0]
     assert prompt_start.startswith(chat.render(system)[0].rsplit("<|im_start|>assistant", 1)[0])
+
+
+def test_a_follow_up_is_searched_with_the_question_before_it() -> None:
+    from app.core.answer import _previous_question
+
+    history = [Message("user", "Excerpts:\n\n[1] (a.txt)\nVitamin D …\n\nQuestion: What does vitamin D do?"),
+               Message("assistant", "It lowers the risk of fractures [1].")]
+    assert _previous_question(history) == "What does vitamin D do?"
+    assert _previous_question([]) is None

@@ -19,14 +19,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.core.answer import Done, Passage, Sources, build_messages
+from app.core.answer import SYSTEM_PROMPT, Done, Passage, Sources
 from app.core.config import Settings
 from app.core.engine import Engine
-from app.core.llm import ChatModel, Message
+from app.core.llm import Message
 
 QUESTIONS = [
     ("What do we know about the effect of vitamin D on the risk of fractures?",
-     "And does it change the risk of falls in older people?"),
+     "And does it lower the risk of hip fractures in older adults?"),
     ("How does smoking affect the risk of lung cancer?", "What about the risk of heart disease?"),
     ("What is the role of microRNA in cancer cells?", "Which pathways do they regulate?"),
 ]
@@ -47,8 +47,12 @@ def write_scifact_files(corpus: Path, folder: Path, limit: int) -> list[Path]:
     return files
 
 
-def _ask(engine: Engine, question: str, history: list[Message]) -> tuple[Done, float, list[Passage]]:
-    """One question through AskService; returns the Done event, first-token time and the passages."""
+def _ask(engine: Engine, question: str, history: list[Message], *,
+         must_answer: bool = True) -> tuple[Done, float, list[Passage]]:
+    """One question through AskService; returns the Done event, first-token time and the passages.
+
+    A question the pipeline declines before asking the model has no first token: an error, unless
+    ``must_answer`` is False (the warm-up), when its whole time stands in."""
     start = time.perf_counter()
     first = None
     done = None
@@ -60,15 +64,15 @@ def _ask(engine: Engine, question: str, history: list[Message]) -> tuple[Done, f
             done = event
         elif first is None:
             first = time.perf_counter() - start
-    assert done is not None and first is not None, "no answer was generated"
+    assert done is not None, "the ask service ended without an answer"
+    if first is None:
+        assert not must_answer, f"the model was not asked: {done.answer}"
+        first = time.perf_counter() - start
     return done, first, passages
 
 
-def _cached_prefix(model: ChatModel, prompt: str) -> int:
-    """Tokens at the start of ``prompt`` that the model's KV cache already holds."""
-    llm = model._llm
-    held = list(llm._input_ids[: llm.n_tokens])
-    tokens = llm.tokenize(prompt.encode("utf-8"), special=True)
+def _common_prefix(held: list[int], tokens: list[int]) -> int:
+    """Tokens at the start of ``tokens`` that the cache (``held``) already holds."""
     n = 0
     for a, b in zip(held, tokens, strict=False):
         if a != b:
@@ -100,7 +104,7 @@ def run(
         collection = engine.store._collection
         rows = []
         try:
-            _ask(engine, "warm-up: what is a randomized controlled trial?", [])  # page in both models
+            _ask(engine, "warm-up: what is a randomized controlled trial?", [], must_answer=False)  # page in
             for first_q, follow_q in QUESTIONS[:questions]:
                 s_llm.reset()  # a cold cache, like a new conversation after another one
                 done, ttft, passages = _ask(engine, first_q, [])
@@ -111,15 +115,17 @@ def run(
                 collection.query(query_embeddings=vec, n_results=settings.top_k)
                 raw_retrieval = time.perf_counter() - r0
                 # Raw prompt evaluation: the very prompt Sanctum sent, from a cold cache, to the first token.
-                prompt, _ = model.render(build_messages(first_q, passages, []))
+                prompt, _ = model.render([Message("system", SYSTEM_PROMPT), done.exchange[0]])
                 raw_llm.reset()
                 p0 = time.perf_counter()
                 next(iter(raw_llm.create_completion(prompt, max_tokens=1, temperature=0.0, stream=True)))
                 raw_prompt_eval = time.perf_counter() - p0
                 # Follow-up in the same conversation (prefix cached) vs the same prompt cold.
                 history = list(done.exchange)
-                cached = _cached_prefix(model, model.render(_messages_for(engine, model, follow_q, history))[0])
+                held = list(s_llm.input_ids[: s_llm.n_tokens])  # the cache as the follow-up finds it
                 follow, warm_ttft, _ = _ask(engine, follow_q, history)
+                follow_prompt = model.render([Message("system", SYSTEM_PROMPT), *history, follow.exchange[0]])[0]
+                cached = _common_prefix(held, s_llm.tokenize(follow_prompt.encode("utf-8"), special=True))
                 s_llm.reset()
                 _, cold_ttft, _ = _ask(engine, follow_q, history)
                 rows.append({
@@ -153,13 +159,6 @@ def run(
         "ratio_first_token_vs_raw": round(med["first_token_s"] / raw_total, 3),
         "followup_speedup": round(med["followup_cold_first_token_s"] / med["followup_first_token_s"], 2),
     }
-
-
-def _messages_for(engine: Engine, model: ChatModel, question: str, history: list[Message]) -> list[Message]:
-    """The messages AskService will send for ``question`` (same search, same fitting), without asking."""
-    service = engine.ask_service()
-    candidates = service.search.search(question, k=engine.settings.top_k)
-    return service._fit(model, question, candidates, history)[1]
 
 
 def table(result: dict[str, Any]) -> str:

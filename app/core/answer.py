@@ -252,7 +252,10 @@ class AskService:
             yield Sources([])
             yield Done(NO_DOCUMENTS, [], model="", timings={"retrieval": 0.0}, grounded=False)
             return
-        candidates = self.search.search(question, k=self.settings.top_k, doc_ids=doc_ids)
+        # A follow-up ("And in older people?") is searched and judged with the question before it.
+        previous = _previous_question(history)
+        query = f"{question}\n{previous}" if previous else question
+        candidates = self.search.search(query, k=self.settings.top_k, doc_ids=doc_ids)
         candidates = relevant_passages(candidates, self.settings.min_relevance)
         t_retrieval = time.perf_counter() - t0
         if not candidates:
@@ -263,7 +266,7 @@ class AskService:
         t1 = time.perf_counter()
         headers = [self._table_header(p) for p in candidates]
         contexts = [_context(p) for p in candidates]
-        evidence = select_evidence(question, [(p.text, h, c) for p, h, c in zip(candidates, headers, contexts,
+        evidence = select_evidence(query, [(p.text, h, c) for p, h, c in zip(candidates, headers, contexts,
                                                                                   strict=True)],
                                    max_chars=self.settings.evidence_chars)
         t_evidence = time.perf_counter() - t1
@@ -420,6 +423,14 @@ def _context(p: Passage) -> str:
     """Words a passage's place gives it: the file's name and the page/sheet label."""
     name = Path(p.path).stem.replace("_", " ").replace("-", " ")
     return f"{name} {p.label or ''}"
+
+
+def _previous_question(history: Sequence[Message]) -> str | None:
+    """The question of the last earlier turn (its user message ends with "Question: …")."""
+    for message in reversed(history):
+        if message.role == "user":
+            return message.content.rpartition("Question:")[2].strip() or None
+    return None
 
 
 def _best_in(evidence: EvidenceSet, used: Sequence[int]) -> tuple[int, Unit] | None:
