@@ -142,3 +142,11 @@ def terms_of(text: str) -> list[str]:
     from app.core.evidence import terms
 
     return terms(text)
+
+
+def test_the_start_of_a_code_counts_as_mentioned() -> None:
+    from app.core.evidence import missing_specifics
+
+    text = "The code word for bed 12 is QZX73BB8E48F113."
+    assert missing_specifics("What is the code word (not QZX73B)?", [text]) == []
+    assert missing_specifics("What is the code word (not QZX99)?", [text]) == ["QZX99"]

@@ -275,7 +275,12 @@ class AskService:
             "coverage": round(evidence.coverage, 4),
         }
         missing = missing_specifics(question, [p.text for p in candidates] + [c or "" for c in contexts])
-        if evidence.coverage < self.settings.min_coverage or not evidence.blocks or missing:
+        # Few of the question's words in the evidence *and* little of its meaning in the passages:
+        # the library does not cover it. (Words alone miss paraphrases: "the history of the
+        # hospital" for a page on when it was founded.)
+        closest = max((p.similarity if p.similarity is not None else p.score for p in candidates), default=1.0)
+        uncovered = evidence.coverage < self.settings.min_coverage and closest < self.settings.min_meaning
+        if uncovered or not evidence.blocks or missing:
             yield Sources([])
             timings["total"] = round(time.perf_counter() - t0, 4)
             answer = NOT_MENTIONED.format(", ".join(f"“{m}”" for m in missing)) if missing else NOT_COVERED

@@ -65,6 +65,8 @@ class Settings:
         evidence_chars: About how much evidence (sentences and table records) the model reads.
         min_coverage: Below this share of the question's words found together in the evidence
             (weighted by rarity, see app.core.evidence), the question is declined unasked.
+        min_meaning: A question whose evidence covers less than ``min_coverage`` is still answered
+            when the closest passage's cosine similarity to it reaches this (a paraphrase).
         min_answer_coverage: Below this share around the sentence the answer comes from, the
             answer is taken to come from a sentence that is not about the question, and declined.
         judge_min_yes: Decline an answer when the model's yes-probability for "is the answer
@@ -95,6 +97,7 @@ class Settings:
     evidence_chars: int = 1400
     min_coverage: float = 0.3
     min_answer_coverage: float = 0.25
+    min_meaning: float = 0.4
     judge_min_yes: float | None = None
     parse_timeout_s: float = 120.0
     retrieval_mode: str = "hybrid"
@@ -141,6 +144,7 @@ class Settings:
             (200 <= self.evidence_chars <= 20000, "evidence_chars must be between 200 and 20000"),
             (0.0 <= self.min_coverage <= 1.0, "min_coverage must be between 0 and 1"),
             (0.0 <= self.min_answer_coverage <= 1.0, "min_answer_coverage must be between 0 and 1"),
+            (-1.0 <= self.min_meaning <= 1.0, "min_meaning must be between -1 and 1"),
             (self.judge_min_yes is None or 0.0 <= self.judge_min_yes <= 1.0, "judge_min_yes must be between 0 and 1"),
             (self.parse_timeout_s > 0, "parse_timeout_s must be positive"),
             (self.retrieval_mode in RETRIEVAL_MODES, f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}"),

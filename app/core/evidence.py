@@ -84,9 +84,18 @@ def specific_terms(question: str) -> list[str]:
 
 
 def missing_specifics(question: str, texts: Sequence[str]) -> list[str]:
-    """The :func:`specific_terms` of ``question`` that appear in none of ``texts``."""
+    """The :func:`specific_terms` of ``question`` that appear in none of ``texts`` (a code of four
+    characters or more also counts when a word starts with it: people type the start of a code)."""
     joined = "\n".join(texts)
-    return [t for t in specific_terms(question) if not fact_found(t, joined)]
+    words = set(_norm(joined).split())
+    return [t for t in specific_terms(question) if not fact_found(t, joined) and not _code_prefix(t, words)]
+
+
+def _code_prefix(term: str, words: set[str]) -> bool:
+    t = _norm(term)
+    if len(t) < 4 or " " in t or not any(c.isdigit() for c in t):
+        return False
+    return any(w.startswith(t) for w in words)
 
 
 def is_decline(answer: str) -> bool:
