@@ -16,6 +16,7 @@ right when a cited passage comes from the named file (and page, where given).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -343,6 +344,18 @@ def during_ingest(engine: Engine, questions: Sequence[Question], folder: Path, *
     }
 
 
+def _ask_all(report: dict[str, Any], key: str, questions: Sequence[Question], ask: Any, log: Any) -> None:
+    """Ask every question with ``ask``; put the summary and the outcomes in ``report`` under ``key``."""
+    outs = []
+    for i, question in enumerate(questions, start=1):
+        o = ask(question)
+        outs.append(o)
+        if log:
+            log(f"[{key}] {i}/{len(questions)} {'ok ' if o.right else 'NO '}{o.q[:60]!r} -> {o.answer[:100]!r}")
+    report["results"][key] = summarise(outs)
+    report["outcomes"][key] = [asdict(o) for o in outs]
+
+
 def run(*, questions_file: Path, docs: Path | None, models: Sequence[Path], home: Path | None,
         common: bool, limit: int | None, threads: int, settings: Settings | None = None,
         passphrase: Any = None, log: Any = None, ingest_folder: Path | None = None) -> dict[str, Any]:
@@ -374,27 +387,10 @@ def run(*, questions_file: Path, docs: Path | None, models: Sequence[Path], home
             label = chat.name or path.name
             try:
                 with Engine(root, settings=settings, embedder=embedder, chat=chat, passphrase=passphrase) as engine:
-                    outs = []
-                    for i, question in enumerate(questions, start=1):
-                        o = ask_sanctum(engine, question)
-                        outs.append(o)
-                        if log:
-                            log(f"[{SANCTUM} · {label}] {i}/{len(questions)} {'ok ' if o.right else 'NO '}"
-                                f"{o.q[:60]!r} -> {o.answer[:100]!r}")
-                    key = f"{SANCTUM} · {label}"
-                    report["results"][key] = summarise(outs)
-                    report["outcomes"][key] = [asdict(o) for o in outs]
+                    _ask_all(report, f"{SANCTUM} · {label}", questions, lambda q: ask_sanctum(engine, q), log)
                 if common_pipe is not None:
-                    outs = []
-                    for i, question in enumerate(questions, start=1):
-                        o = common_pipe.ask(chat, question, max_tokens=settings.max_answer_tokens)
-                        outs.append(o)
-                        if log:
-                            log(f"[{COMMON} · {label}] {i}/{len(questions)} {'ok ' if o.right else 'NO '}"
-                                f"{o.q[:60]!r} -> {o.answer[:100]!r}")
-                    key = f"{COMMON} · {label}"
-                    report["results"][key] = summarise(outs)
-                    report["outcomes"][key] = [asdict(o) for o in outs]
+                    ask_common = functools.partial(common_pipe.ask, chat, max_tokens=settings.max_answer_tokens)
+                    _ask_all(report, f"{COMMON} · {label}", questions, ask_common, log)
             finally:
                 chat.close()
         if ingest_folder is not None:  # last: the ingest adds documents to the benchmark's library
