@@ -32,6 +32,7 @@ from app.core.library import READY, Library
 from app.core.llm import ChatModel, GenerationStats, Message
 from app.core.retrieval import Retriever
 from app.core.store import VectorStore
+from app.core.textitems import context_header
 
 NOTHING_FOUND = (
     "I could not find anything about this in your documents, so I can't answer it from them. "
@@ -217,13 +218,14 @@ class AskService:
 
     def __init__(self, *, search: SearchService, model_provider: Callable[[], ChatModel], settings: Settings,
                  on_question: Callable[[str], object] | None = None, cpu: CpuGate | None = None,
-                 judge_min_yes: float | None = None,
+                 judge_min_yes: Callable[[ChatModel], float | None] | None = None,
                  on_timed: Callable[[str, float, float | None], object] | None = None) -> None:
         self.search = search
         self._model_provider = model_provider
         self.settings = settings
-        # Below this yes-probability of the "is it answered?" step the answer is declined; None: no step.
-        self.judge_min_yes = judge_min_yes
+        # The yes-probability of the "is it answered?" step below which a model's answer is declined
+        # (None from it, or no callable: no step).
+        self._judge_min_yes = judge_min_yes
         self._on_timed = on_timed  # (model file, seconds to the first word, tokens/s): the speed log
         self._on_question = on_question  # the audit trail
         self._cpu = cpu or CpuGate()
@@ -316,11 +318,12 @@ class AskService:
             "prompt_tokens": stats.prompt_tokens,
             "completion_tokens": stats.completion_tokens,
         })
-        if (self.judge_min_yes is not None and answer and not stats.cancelled and not is_decline(answer)):
+        threshold = self._judge_min_yes(model) if self._judge_min_yes else None
+        if threshold is not None and answer and not stats.cancelled and not is_decline(answer):
             t3 = time.perf_counter()
             yes = model.yes_probability([*messages, Message("assistant", answer), Message("user", JUDGE_QUESTION)])
             timings.update({"judge": round(time.perf_counter() - t3, 4), "judge_yes": round(yes, 4)})
-            if yes < self.judge_min_yes:
+            if yes < threshold:
                 timings["total"] = round(time.perf_counter() - t0, 4)
                 yield Done(NOT_COVERED, [], model=model.name, timings=timings, grounded=False, declined=True,
                            exchange=[messages[-1], Message("assistant", NOT_COVERED)])
@@ -426,8 +429,7 @@ class AskService:
 
 def _context(p: Passage) -> str:
     """Words a passage's place gives it: the file's name and the page/sheet label."""
-    name = Path(p.path).stem.replace("_", " ").replace("-", " ")
-    return f"{name} {p.label or ''}"
+    return f"{context_header(None, Path(p.path)) or ''} {p.label or ''}"
 
 
 def _previous_question(history: Sequence[Message]) -> str | None:

@@ -34,12 +34,6 @@ class CpuGate:
                 self._foreground -= 1
                 self._cond.notify_all()
 
-    @property
-    def busy(self) -> bool:
-        """Whether foreground work is running now."""
-        with self._cond:
-            return self._foreground > 0
-
     def wait_turn(self, cancelled: Callable[[], bool] | None = None, *, poll_s: float = 0.2) -> float:
         """Block while foreground work runs (or until ``cancelled``); returns the seconds waited."""
         import time

@@ -103,6 +103,7 @@ class Engine:
         self._keywords: KeywordIndex | None = None
         self._audit: AuditLog | None = None
         self.cpu = CpuGate()  # answers pause the ingest's encoder (app.core.cpu)
+        self.speeds = SpeedLog(self.paths.models / "speeds.json")  # per-model answer timings, no text
 
     # -- components -------------------------------------------------------------------------
 
@@ -216,17 +217,12 @@ class Engine:
                 self._chat.prefill([Message("system", SYSTEM_PROMPT)])
             return self._chat
 
-    @property
-    def speeds(self) -> SpeedLog:
-        """How fast each chat model answered here (timings only; see app.core.speeds)."""
-        return SpeedLog(self.paths.models / "speeds.json")
-
-    def judge_min_yes(self) -> float | None:
-        """The "is it answered?" threshold: the setting, else the shipped model's calibrated one."""
+    def judge_min_yes(self, model: ChatModel) -> float | None:
+        """The "is it answered?" threshold for ``model``: the setting, else the shipped model's
+        calibrated one (none for other models)."""
         if self.settings.judge_min_yes is not None:
             return self.settings.judge_min_yes or None  # 0 turns the step off
-        path = self._chat.path if self._chat is not None else self.chat_model_path()
-        shipped = models.shipped_model_of(path)
+        shipped = models.shipped_model_of(model.path)
         return shipped.judge_min_yes if shipped else None
 
     # -- services ---------------------------------------------------------------------------
@@ -243,7 +239,7 @@ class Engine:
 
     def ask_service(self) -> AskService:
         return AskService(search=self.search_service(), model_provider=self.chat_model, settings=self.settings,
-                          on_question=self.audit.question, cpu=self.cpu, judge_min_yes=self.judge_min_yes(),
+                          on_question=self.audit.question, cpu=self.cpu, judge_min_yes=self.judge_min_yes,
                           on_timed=self.speeds.record)
 
     # -- privacy operations -----------------------------------------------------------------

@@ -55,7 +55,6 @@ DECLINE_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _ANALYZER = Analyzer()
-_ANALYZER_STOP = STOPWORDS
 
 
 def terms(text: str) -> list[str]:
@@ -77,7 +76,7 @@ def specific_terms(question: str) -> list[str]:
         text = m.group(0)
         if m.start() < skip:
             continue
-        words = [w for w in re.findall(r"\w+", text.lower()) if w not in _ANALYZER_STOP and w not in {"i"}]
+        words = [w for w in re.findall(r"\w+", text.lower()) if w not in STOPWORDS and w not in {"i"}]
         if words and not (text.isdigit() and len(text) < 2):  # "step 1", "P = NP is 1": too common to tell
             found.append(text)
     return found

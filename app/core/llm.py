@@ -77,6 +77,7 @@ class ChatModel:
         self.path = Path(path)
         self.context_size = int(self._llm.n_ctx())
         self._lock = threading.Lock()
+        self._yes_no: tuple[list[int], list[int]] | None = None
         self._formatter = self._make_formatter()
 
     @property
@@ -179,8 +180,7 @@ class ChatModel:
             self._eval_cached(tokens)
             llm = self._llm
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
-        yes = self._answer_tokens(("yes", "Yes", " yes", " Yes", "YES"))
-        no = self._answer_tokens(("no", "No", " no", " No", "NO"))
+        yes, no = self._yes_no_tokens()
         top = logits.max()
         p_yes = float(np.exp(logits[yes] - top).sum())
         p_no = float(np.exp(logits[no] - top).sum())
@@ -210,6 +210,13 @@ class ChatModel:
         tokens = self._llm.tokenize(prompt.encode("utf-8"), special=True)
         with self._lock:
             return self._eval_cached(tokens)
+
+    def _yes_no_tokens(self) -> tuple[list[int], list[int]]:
+        """The first tokens of "yes" and of "no" in their casings, worked out once per model."""
+        if self._yes_no is None:
+            self._yes_no = (self._answer_tokens(("yes", "Yes", " yes", " Yes", "YES")),
+                            self._answer_tokens(("no", "No", " no", " No", "NO")))
+        return self._yes_no
 
     def _answer_tokens(self, words: Sequence[str]) -> list[int]:
         """The first token of each word, once each."""
