@@ -129,6 +129,7 @@ def main(out: Path) -> int:
     made = window.export_dialog()
     if made is not None:
         dialog_shot("05-export-dialog.png", made[1])
+    dialog_shot("06-settings-models.png", window.settings_dialog())  # the bundled models, one click each
     settings = window.settings_dialog()
     settings.tabs.setCurrentWidget(settings.privacy_page)
     settings.show()
