@@ -3,7 +3,7 @@
 Only what freezing needs happens here, before the app is imported:
 
 - ``multiprocessing.freeze_support()``: the file parser runs in a ``spawn`` worker
-  (:mod:`app.core.parse_pool`); in a frozen app that worker is this executable started again with
+  (:mod:`app.core.ingest.parse_pool`); in a frozen app that worker is this executable started again with
   ``--multiprocessing-fork``, and this call turns such a start into the worker instead of the app.
 - Offline for good: the Hugging Face libraries are told they are offline whatever the environment
   says (a bundle has no hub to reach, and must never try).
@@ -39,6 +39,6 @@ if __name__ == "__main__":
     multiprocessing.freeze_support()
     os.environ.update(_OFFLINE)
     _system_library_path()
-    from app.cli import main
+    from app.cli.main import main
 
     sys.exit(main())

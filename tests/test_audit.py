@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.audit import AuditLog
 from app.core.crypto import Cipher
+from app.core.privacy.audit import AuditLog
 from tests.conftest import run_cli
 
 KEY = bytes(range(32))
@@ -121,7 +121,7 @@ def test_cli_verify_and_export(home: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bad", ["not json\n", '{"seq": 1}\n'])
 def test_a_damaged_last_record_stops_appending_with_a_clear_message(tmp_path: Path, bad: str) -> None:
-    from app.core.audit import AuditError
+    from app.core.privacy.audit import AuditError
 
     (tmp_path / "audit.log").write_text(bad)
     with pytest.raises(AuditError, match="audit verify"):

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from app.bench.answers import Question, citation_right, is_right, normalize, split_text
-from app.core import models
+from app.core.models import shipped as models
 from tests import docmaker
 from tests.conftest import run_cli
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core import models
 from app.core.config import Settings
-from app.core.embedder import Embedder
 from app.core.errors import ConfigError
+from app.core.models import shipped as models
+from app.core.models.embedder import Embedder
 from tests.conftest import run_cli
 
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from app.core.chunker import chunk_text
-from app.core.embedder import Embedder
+from app.core.ingest.chunker import chunk_text
+from app.core.models.embedder import Embedder
 
 SENTENCES = [
     f"Sentence {i} reports that bed {i % 37} on ward {i % 9} was cleaned at {i % 24:02d}:15 by porter number {i * 7}."

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from app.core import models
+from app.core.models import shipped as models
 from tests import docmaker
 from tests.conftest import run_cli
 

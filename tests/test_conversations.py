@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from app.core.answer.sources import PDF, TEXT, SourceService, find_span, search_phrase
 from app.core.config import Settings
-from app.core.conversations import (
+from app.core.crypto import Cipher, DataLocked
+from app.core.storage.conversations import (
     ASSISTANT,
     USER,
     Citation,
@@ -18,8 +20,6 @@ from app.core.conversations import (
     history,
     title_from,
 )
-from app.core.crypto import Cipher, DataLocked
-from app.core.sources import PDF, TEXT, SourceService, find_span, search_phrase
 from tests import docmaker
 
 KEY = bytes(range(32))

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from app.core.config import Settings
-from app.core.embedder import Embedder
 from app.core.engine import Engine
-from app.core.library import READY
+from app.core.models.embedder import Embedder
+from app.core.storage.registry import READY
 from tests import docmaker
 from tests.conftest import typed_passphrase
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from app.core.answer import Done, Sources, Token
+from app.core.answer.service import Done, Sources, Token
 from app.core.config import Settings
-from app.core.embedder import Embedder
 from app.core.engine import Engine
-from app.core.llm import ChatModel
+from app.core.models.embedder import Embedder
+from app.core.models.llm import ChatModel
 from tests import docmaker
 from tests.conftest import run_cli, typed_passphrase
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from app.core.cpu import CpuGate
-from app.core.evidence import (
+from app.core.answer.evidence import (
     check_answer,
     is_decline,
     render_block,
@@ -14,6 +13,7 @@ from app.core.evidence import (
     split_units,
     table_header_of,
 )
+from app.core.models.cpu import CpuGate
 
 ROTA = "Name | Role | Shift | Bleep\nHana Sato | Staff nurse | Night | 4471\nOmar Reyes | Charge nurse | Day | 4409"
 INCIDENTS = ("Ward | Falls | Medication errors | Pressure ulcers\nLarkspur | 1 | 9 | 3\nBirch | 7 | 2 | 1\n"
@@ -99,7 +99,7 @@ def test_background_work_waits_while_an_answer_runs() -> None:
 
 
 def test_speed_log_keeps_medians_per_model_and_no_text(tmp_path) -> None:
-    from app.core.speeds import KEEP, SpeedLog
+    from app.core.models.speeds import KEEP, SpeedLog
 
     log = SpeedLog(tmp_path / "speeds.json")
     assert log.speed("/m/a.gguf") is None
@@ -115,7 +115,7 @@ def test_speed_log_keeps_medians_per_model_and_no_text(tmp_path) -> None:
 
 
 def test_a_question_naming_what_the_documents_never_mention_is_caught() -> None:
-    from app.core.evidence import missing_specifics, specific_terms
+    from app.core.answer.evidence import missing_specifics, specific_terms
 
     assert specific_terms("Which ward had the most falls in Q1 2025?") == ["Q1", "2025"]
     assert specific_terms("What is the bleep number of Hana Sato?") == ["Hana Sato"]
@@ -125,7 +125,7 @@ def test_a_question_naming_what_the_documents_never_mention_is_caught() -> None:
 
 
 def test_a_question_for_the_most_gets_the_comparison_made_for_it() -> None:
-    from app.core.evidence import table_extremes
+    from app.core.answer.evidence import table_extremes
 
     question = "Which ward had the most medication errors?"
     units = split_units(INCIDENTS + "\nAll wards | 12 | 16 | 4", question_terms=set(terms_of(question)))
@@ -139,13 +139,13 @@ def test_a_question_for_the_most_gets_the_comparison_made_for_it() -> None:
 
 
 def terms_of(text: str) -> list[str]:
-    from app.core.evidence import terms
+    from app.core.answer.evidence import terms
 
     return terms(text)
 
 
 def test_the_start_of_a_code_counts_as_mentioned() -> None:
-    from app.core.evidence import missing_specifics
+    from app.core.answer.evidence import missing_specifics
 
     text = "The code word for bed 12 is QZX73BB8E48F113."
     assert missing_specifics("What is the code word (not QZX73B)?", [text]) == []

@@ -13,9 +13,9 @@ import pytest
 
 from app.core.engine import Engine
 from app.core.errors import EmptyDocument, PasswordRequired, UnsupportedFormat
-from app.core.parsers import NESTED_SEPARATOR, parse
-from app.core.parsers import archive as archive_module
-from app.core.parsers.ocr import OcrUnavailable, tesseract_path
+from app.core.ingest.parsers import NESTED_SEPARATOR, parse
+from app.core.ingest.parsers import archive as archive_module
+from app.core.ingest.parsers.ocr import OcrUnavailable, tesseract_path
 from tests import docmaker
 from tests.conftest import SHARED_DATA, run_cli
 
@@ -80,7 +80,7 @@ def test_images_are_read_by_ocr_and_tiff_frames_are_pages(tmp_path: Path) -> Non
 
 @needs_tesseract
 def test_ocr_budget_caps_pages_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.core.parsers import ocr
+    from app.core.ingest.parsers import ocr
 
     monkeypatch.setattr(ocr, "MAX_OCR_PAGES", 1)
     doc = parse(docmaker.make_scanned_pdf(tmp_path / "long.pdf", [["First page"], ["Second page"], ["Third page"]]))
@@ -491,7 +491,7 @@ def test_cli_prompts_on_a_terminal(home: Path, tmp_path: Path) -> None:
 
 
 def test_parse_worker_result_with_children_crosses_the_process_boundary(tmp_path: Path) -> None:
-    from app.core.parse_pool import ParserPool
+    from app.core.ingest.parse_pool import ParserPool
 
     path = _zip(tmp_path / "a.zip", {"x.txt": b"Crossing the boundary"})
     pool = ParserPool(timeout_s=60)

@@ -13,9 +13,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 
 from app.core.config import Settings
-from app.core.embedder import Embedder
 from app.core.engine import Engine
-from app.core.llm import ChatModel
+from app.core.models.embedder import Embedder
+from app.core.models.llm import ChatModel
 from app.gui.app import build
 from app.gui.library.library_model import FAILED, READY
 from app.gui.main_window import MainWindow
@@ -264,7 +264,7 @@ def test_settings_validation_is_shown(qtbot, window: MainWindow) -> None:
 
 
 def test_settings_offer_each_bundled_model_with_its_speed_here(qtbot, window: MainWindow) -> None:
-    from app.core import models
+    from app.core.models import shipped as models
 
     other = next(m for m in models.SHIPPED_CHAT_MODELS if m is not models.DEFAULT_SHIPPED)
     other_path = str(models.shipped_models_dir() / other.file.filename)

@@ -14,10 +14,10 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QImage
 
-from app.core.answer import Done, Event, Evidence, Passage, Sources, Token
-from app.core.embedder import Embedder
-from app.core.llm import ChatModel, Message
-from app.core.parsers.pdf import parse_pdf
+from app.core.answer.service import Done, Event, Evidence, Passage, Sources, Token
+from app.core.ingest.parsers.pdf import parse_pdf
+from app.core.models.embedder import Embedder
+from app.core.models.llm import ChatModel, Message
 from app.gui.main_window import MainWindow
 from app.gui.viewer.source_panel import MARK_STRONG
 from tests.test_gui import FACT, ask, close_window, make_engine, open_window, protocol_pdf, wait_answer
@@ -26,7 +26,7 @@ NOT_FOUND = "Not found in your documents"
 
 
 class ScriptedAsk:
-    """Stands in for :class:`app.core.answer.AskService`: yields the events of the answers given, in turn."""
+    """Stands in for :class:`app.core.answer.service.AskService`: yields the events of the answers given, in turn."""
 
     def __init__(self, answers: list[Done]) -> None:
         self.answers = list(answers)

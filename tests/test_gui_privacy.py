@@ -16,13 +16,13 @@ from fpdf.enums import EncryptionMethod
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-from app.core import audit as events
-from app.core.applock import AppLock
 from app.core.config import Settings
-from app.core.embedder import Embedder
-from app.core.keys import KEYINFO, KeyManager
-from app.core.llm import ChatModel
-from app.core.netguard import NetGuard
+from app.core.models.embedder import Embedder
+from app.core.models.llm import ChatModel
+from app.core.privacy import audit as events
+from app.core.privacy.keys import KEYINFO, KeyManager
+from app.core.privacy.lock import AppLock
+from app.core.privacy.netguard import NetGuard
 from app.gui.library.library_model import FAILED, READY
 from app.gui.library.password import DocumentPasswordDialog
 from app.gui.main_window import MainWindow
@@ -85,7 +85,7 @@ def test_indicator_warns_when_no_guard_is_in_force(qtbot) -> None:  # noqa: ANN0
 
 INDICATOR_PROBE = r"""
 import json, socket, threading
-from app.core import netguard
+from app.core.privacy import netguard
 guard = netguard.install()
 from PySide6.QtWidgets import QApplication
 app = QApplication([])

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core import ingest as ingest_module
 from app.core.engine import Engine
-from app.core.library import INDEXING
-from app.core.store import StoredChunk
+from app.core.ingest import service as ingest_module
+from app.core.storage.registry import INDEXING
+from app.core.storage.vectors import StoredChunk
 from tests import docmaker
 
 

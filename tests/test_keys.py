@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.core.crypto import Cipher, DataLocked
-from app.core.keys import KeyManager, PassphraseRequired
+from app.core.privacy.keys import KeyManager, PassphraseRequired
 
 
 def _typed(value: str | None):

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from app.core.crypto import Cipher, DataLocked
-from app.core.keywords import Analyzer, KeywordIndex, KeywordIndexError
-from app.core.retrieval import fuse
+from app.core.retrieval.hybrid import fuse
+from app.core.storage.keywords import Analyzer, KeywordIndex, KeywordIndexError
 
 KEY = bytes(range(32))
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from app.core.answer import Sources
+from app.core.answer.service import Sources
 from app.core.crypto import Cipher
 from app.core.engine import Engine
 from app.core.errors import SanctumError
-from app.core.library import DEFAULT_LIBRARY, SCHEMA_VERSION, Library
+from app.core.storage.registry import DEFAULT_LIBRARY, SCHEMA_VERSION, Library
 from tests import docmaker
 from tests.conftest import run_cli
 

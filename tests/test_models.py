@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core import models
 from app.core.errors import ModelError
-from app.core.gguf_info import read_gguf_info
+from app.core.models import shipped as models
+from app.core.models.gguf import read_gguf_info
 from tests.conftest import run_cli
 
 

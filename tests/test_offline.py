@@ -59,7 +59,7 @@ def test_ingest_ask_and_window_make_no_connection(tmp_path: Path, home: Path, is
 
 GUARD_PROBE = r"""
 import json, socket, sys, threading, urllib.request
-from app.core import netguard
+from app.core.privacy import netguard
 assert netguard.current() is None
 guard = netguard.install()
 assert netguard.install() is guard
@@ -101,7 +101,7 @@ def test_the_guard_refuses_and_records_every_outbound_attempt_but_allows_loopbac
 
 
 def test_importing_the_app_installs_no_guard() -> None:
-    code = "import app.cli, app.core.engine, app.core.netguard as g; print(g.current() is None)"
+    code = "import app.cli.main, app.core.engine, app.core.privacy.netguard as g; print(g.current() is None)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(RUNNER.parents[1])})
     assert proc.stdout.strip() == "True", proc.stderr

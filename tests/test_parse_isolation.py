@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from app.core.config import Settings
-from app.core.embedder import Embedder
 from app.core.engine import Engine
-from app.core.ingest import IngestProgress
+from app.core.ingest.service import IngestProgress
+from app.core.models.embedder import Embedder
 from tests import docmaker
 from tests.conftest import SHARED_DATA, typed_passphrase
 

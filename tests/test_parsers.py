@@ -1,4 +1,4 @@
-"""Tests for app.core.parsers: real files written with the real libraries, and the 145 real-world
+"""Tests for app.core.ingest.parsers: real files written with the real libraries, and the 145 real-world
 files in ../shared/data/ingestion."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import EmptyDocument, ParseError, PasswordRequired, UnsupportedFormat
-from app.core.parsers import SUPPORTED_SUFFIXES, is_supported, parse
-from app.core.parsers.base import ParsedDocument
+from app.core.ingest.parsers import SUPPORTED_SUFFIXES, is_supported, parse
+from app.core.ingest.parsers.base import ParsedDocument
 from tests.docmaker import pdf_bytes as make_pdf
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -236,7 +236,7 @@ def test_xlsx_gives_one_section_per_non_empty_sheet(tmp_path: Path) -> None:
 def test_xlsx_caps_huge_sheets_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import openpyxl
 
-    from app.core.parsers import office
+    from app.core.ingest.parsers import office
 
     monkeypatch.setattr(office, "MAX_SHEET_CELLS", 100)
     workbook = openpyxl.Workbook()
@@ -539,7 +539,7 @@ def test_supported_suffixes_and_is_supported() -> None:
 def test_importing_the_package_does_not_import_parsing_libraries() -> None:
     heavy = ["pypdfium2", "docx", "openpyxl", "pptx", "bs4", "lxml", "charset_normalizer", "PIL", "extract_msg",
              "xlrd", "msoffcrypto", "striprtf"]
-    code = f"import sys, app.core.parsers; print([m for m in {heavy!r} if m in sys.modules])"
+    code = f"import sys, app.core.ingest.parsers; print([m for m in {heavy!r} if m in sys.modules])"
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run(
         [sys.executable, "-c", code],

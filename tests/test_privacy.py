@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.answer import Done
-from app.core.audit import DOCUMENT_ADDED, DOCUMENT_REMOVED, KEY_CREATED, QUESTION_ASKED
+from app.core.answer.service import Done
 from app.core.crypto import DataLocked
 from app.core.engine import Engine
+from app.core.privacy.audit import DOCUMENT_ADDED, DOCUMENT_REMOVED, KEY_CREATED, QUESTION_ASKED
 from tests import docmaker
 
 
@@ -89,7 +89,7 @@ def test_a_removed_document_is_forgotten(engine: Engine, home: Path, tmp_path: P
     service.ingest([gone, kept])
     gone_id = engine.library.get(gone.resolve()).doc_id
     chunk_id = engine.store.chunk_ids(gone_id)[0]
-    from app.core.store import TEXT_KEY
+    from app.core.storage.vectors import TEXT_KEY
 
     sealed_text = engine.store._collection.get(ids=[chunk_id], include=["metadatas"])["metadatas"][0][TEXT_KEY]
     with sqlite3.connect(home / "library.sqlite3") as db:

@@ -14,10 +14,10 @@ from pathlib import Path
 import keyring
 import pytest
 
-from app.core.applock import AppLock, AppLockError
 from app.core.crypto import DataLocked
 from app.core.engine import Engine
-from app.core.keys import SERVICE, KeyManager, keyring_usable
+from app.core.privacy.keys import SERVICE, KeyManager, keyring_usable
+from app.core.privacy.lock import AppLock, AppLockError
 from tests import docmaker
 from tests.conftest import run_cli
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.core.engine import Engine
-from app.core.parsers import NESTED_SEPARATOR
+from app.core.ingest.parsers import NESTED_SEPARATOR
 from tests.conftest import SHARED_DATA
 
 INGESTION = SHARED_DATA / "ingestion"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.core.config import Settings
-from app.core.embedder import Embedder
 from app.core.engine import Engine
+from app.core.models.embedder import Embedder
 from tests import docmaker
 from tests.conftest import typed_passphrase
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from app.core.export import (
+from app.core.privacy.export import (
     Citation,
     Conversation,
     Evidence,
@@ -17,7 +17,7 @@ from app.core.export import (
     export_conversation,
     to_markdown,
 )
-from app.core.redact import KINDS, find_personal_data, redact
+from app.core.privacy.redact import KINDS, find_personal_data, redact
 from tests.conftest import run_cli
 from tests.pii_samples import HELD_OUT, SAMPLES
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from app.core.answer import Passage, relevant_passages
+from app.core.answer.service import Passage, relevant_passages
 from app.core.config import Settings
-from app.core.embedder import Embedder
 from app.core.engine import Engine
-from app.core.llm import ChatModel
+from app.core.models.embedder import Embedder
+from app.core.models.llm import ChatModel
 from tests import docmaker
 from tests.conftest import run_cli, typed_passphrase
 
@@ -124,7 +124,7 @@ def test_answers_land_on_the_right_page(engine: Engine, tmp_path: Path, mode: st
 
 
 def _page_text(path: Path, page: int) -> str:
-    from app.core.parsers import parse
+    from app.core.ingest.parsers import parse
 
     return next(s.text for s in parse(path).sections if s.page == page)
 

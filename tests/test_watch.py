@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from app.core.config import Settings
-from app.core.embedder import Embedder
 from app.core.engine import Engine
 from app.core.errors import SanctumError
-from app.core.ingest import IngestService
-from app.core.watch import WatchService
+from app.core.ingest.service import IngestService
+from app.core.ingest.watch import WatchService
+from app.core.models.embedder import Embedder
 from tests import docmaker
 from tests.conftest import run_cli, typed_passphrase
 

@@ -10,7 +10,7 @@ prompt. Both read the same files with Sanctum's parsers, so only the pipeline di
 Scoring, as the field does for SQuAD 2.0: lower-case, strip punctuation and articles; an answer is
 right when it contains an accepted answer and does not decline; an unanswerable question is right
 when the answer declines (Sanctum's own decline, or plain phrases such as "the documents do not
-say", "I don't know", "is not mentioned": :func:`app.core.evidence.is_decline`). A citation is
+say", "I don't know", "is not mentioned": :func:`app.core.answer.evidence.is_decline`). A citation is
 right when a cited passage comes from the named file (and page, where given).
 """
 
@@ -29,11 +29,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core.answer import Done, Sources, Token
+from app.core.answer.evidence import is_decline
+from app.core.answer.service import Done, Sources, Token
 from app.core.config import Settings
 from app.core.engine import Engine
-from app.core.evidence import is_decline
-from app.core.llm import ChatModel, GenerationStats, Message
+from app.core.models.llm import ChatModel, GenerationStats, Message
 
 #: LangChain's stock "stuff" question-answering prompt (langchain/chains/question_answering), verbatim.
 COMMON_PROMPT = (
@@ -191,7 +191,7 @@ class CommonPipeline:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        from app.core.parsers import parse
+        from app.core.ingest.parsers import parse
 
         self.embedder = embedder
         self.client = chromadb.PersistentClient(str(folder), settings=ChromaSettings(anonymized_telemetry=False))

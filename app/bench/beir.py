@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import SanctumError
-from app.core.textitems import TextItem
+from app.core.ingest.textitems import TextItem
 
 
 class BenchmarkError(SanctumError):

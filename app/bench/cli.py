@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.core.keys import PassphraseProvider
+    from app.core.privacy.keys import PassphraseProvider
 
 
 def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

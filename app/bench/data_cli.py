@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from app.core.keys import PassphraseProvider
+    from app.core.privacy.keys import PassphraseProvider
 
 COMMANDS = ("ingest", "embedders", "rescan", "search")
 RESULTS_DIR = Path("bench-results")

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from app.bench.beir import load_beir, ndcg_at
-from app.core.embedder import Embedder
-from app.core.onnx_backend import BACKENDS
+from app.core.models.embedder import Embedder
+from app.core.models.onnx_backend import BACKENDS
 
 
 def _corpus(scifact: Path, split: str, limit: int | None) -> tuple[list[str], list[str], Any]:

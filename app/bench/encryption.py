@@ -21,7 +21,7 @@ def main(chunks: int | None = None) -> None:
     from chromadb.config import Settings as ChromaSettings
 
     from app.core.crypto import Cipher
-    from app.core.store import StoredChunk, VectorStore
+    from app.core.storage.vectors import StoredChunk, VectorStore
 
     n = chunks or (int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
     rng = np.random.default_rng(0)

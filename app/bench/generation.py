@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.llm import ChatModel, GenerationStats, Message
+from app.core.models.llm import ChatModel, GenerationStats, Message
 
 PROMPT = (
     "Write a detailed handover note for the night shift on a 24-bed cardiology ward: list the "

@@ -1,7 +1,7 @@
 """``sanctum bench ingest``: end-to-end ingest against the raw encoder on exactly the same chunks.
 
 A fresh library (a temporary data folder) ingests a corpus through the normal
-:class:`~app.core.ingest.IngestService` (parse worker, chunking, embedding, Chroma, keyword index,
+:class:`~app.core.ingest.service.IngestService` (parse worker, chunking, embedding, Chroma, keyword index,
 registry); every text handed to the embedder is recorded. In the same run the raw
 ``SentenceTransformer.encode`` then embeds exactly those texts with the same model and batch size.
 The ratio of the two throughputs is the figure the issue sets (>= 0.9): it says how much parsing
@@ -31,7 +31,7 @@ from typing import Any
 
 from app.core.config import Settings
 from app.core.engine import Engine
-from app.core.ingest import FAILED, INGESTED, IngestService
+from app.core.ingest.service import FAILED, INGESTED, IngestService
 
 STAGES = ("parse", "chunk", "embed", "store", "keywords", "registry")
 

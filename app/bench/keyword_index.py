@@ -1,7 +1,7 @@
 """``sanctum bench keyword-index``: build, save, load and query a large keyword index.
 
 A synthetic library (Zipf-distributed vocabulary, like real text) of N chunks, indexed with the
-real :class:`app.core.keywords.KeywordIndex` and a real AES-GCM/HMAC cipher (a random key, never
+real :class:`app.core.storage.keywords.KeywordIndex` and a real AES-GCM/HMAC cipher (a random key, never
 stored). Prints how long each step takes and the file size, so "fast enough for 100k chunks" is a
 measured figure, not a hope.
 """
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from app.core.crypto import Cipher
-from app.core.keywords import KeywordIndex
+from app.core.storage.keywords import KeywordIndex
 
 
 def run(*, chunks: int, words_per_chunk: int = 150, vocabulary: int = 50_000, queries: int = 200,

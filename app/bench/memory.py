@@ -118,7 +118,7 @@ def ingest_peak(pdf: Path, home: Path) -> dict[str, Any]:
     """Run ``sanctum ingest pdf`` and sample the peak memory of it and of its children."""
     env = startup.child_env(home, models=False)
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", "--json", str(pdf)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli.main", "ingest", "--json", str(pdf)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak_parent = 0
     peak_children: dict[int, int] = {}

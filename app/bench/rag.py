@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.core.answer import SYSTEM_PROMPT, Done, Passage, Sources
+from app.core.answer.service import SYSTEM_PROMPT, Done, Passage, Sources
 from app.core.config import Settings
 from app.core.engine import Engine
-from app.core.llm import Message
+from app.core.models.llm import Message
 
 QUESTIONS = [
     ("What do we know about the effect of vitamin D on the risk of fractures?",

@@ -20,7 +20,7 @@ from typing import Any
 
 from app.core.config import Settings
 from app.core.engine import Engine
-from app.core.ingest import UNCHANGED
+from app.core.ingest.service import UNCHANGED
 
 _WORDS = ["ward", "dose", "audit", "handover", "sepsis", "consent", "discharge", "pump", "oxygen", "falls"]
 

@@ -1,8 +1,8 @@
 """``sanctum bench retrieval``: retrieval quality on a BEIR dataset, through the normal pipeline.
 
 The corpus is ingested with the same code as user files (chunking, contextual header, embedding,
-Chroma, keyword index: :func:`app.core.textitems.ingest_texts`); each query is answered by the
-same :class:`app.core.retrieval.Retriever` that ``sanctum search`` and ``ask`` use. A chunk stands
+Chroma, keyword index: :func:`app.core.ingest.textitems.ingest_texts`); each query is answered by the
+same :class:`app.core.retrieval.hybrid.Retriever` that ``sanctum search`` and ``ask`` use. A chunk stands
 for its document; a document ranks where its best chunk ranks.
 """
 
@@ -17,8 +17,8 @@ from typing import Any, TextIO
 
 from app.bench.beir import BeirSet, mrr_at, ndcg_at, recall_at
 from app.core.engine import Engine
-from app.core.retrieval import FusionParams, Retriever
-from app.core.textitems import ingest_texts
+from app.core.ingest.textitems import ingest_texts
+from app.core.retrieval.hybrid import FusionParams, Retriever
 
 METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10")
 #: A baseline row: plain reciprocal rank fusion (k=60, equal weights) of the same two retrievers.

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from app.core.answer import SearchService
+from app.core.answer.service import SearchService
 from app.core.config import Settings
 from app.core.engine import Engine
-from app.core.store import StoredChunk
+from app.core.storage.vectors import StoredChunk
 
 QUERIES = [
     "risk of fracture with vitamin D", "insulin dose adjustment", "sepsis early warning score",

@@ -87,7 +87,7 @@ def _chat_model_path(args: argparse.Namespace) -> Path:
     """The chat model a default Sanctum would use (``--model`` overrides), verified."""
     if getattr(args, "model", None):
         return Path(args.model).expanduser()
-    from app.core import models
     from app.core.config import data_dir
+    from app.core.models import shipped as models
 
     return models.default_chat_model(data_dir())

@@ -78,7 +78,7 @@ watcher = Watcher()
 app.installEventFilter(watcher)
 """
 
-_SANCTUM = "from app.cli import main\nsys.exit(main([]))\n"
+_SANCTUM = "from app.cli.main import main\nsys.exit(main([]))\n"
 _RAW = (
     "window = QMainWindow()\nwindow.setWindowTitle('bare')\nwindow.resize(1280, 800)\n"
     "window.show()\nsys.exit(app.exec())\n"

@@ -20,9 +20,9 @@ from app.core.errors import ConfigError
 HOME_ENV = "SANCTUM_HOME"
 SETTINGS_VERSION = 1
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
-EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")  # see app.core.onnx_backend
+EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")  # see app.core.models.onnx_backend
 # onnx-int8 is 1.9x torch's speed on 2 cores for -0.002 nDCG@10 (bench embedders), but ONNX Runtime
-# brings a native telemetry client (see app.core.onnx_backend): privacy comes first.
+# brings a native telemetry client (see app.core.models.onnx_backend): privacy comes first.
 DEFAULT_EMBEDDING_BACKEND = "torch"
 
 
@@ -64,7 +64,7 @@ class Settings:
         min_relevance: Below this cosine similarity a passage is not considered relevant.
         evidence_chars: About how much evidence (sentences and table records) the model reads.
         min_coverage: Below this share of the question's words found together in the evidence
-            (weighted by rarity, see app.core.evidence), the question is declined unasked.
+            (weighted by rarity, see app.core.answer.evidence), the question is declined unasked.
         min_meaning: A question whose evidence covers less than ``min_coverage`` is still answered
             when the closest passage's cosine similarity to it reaches this (a paraphrase).
         min_answer_coverage: Below this share around the sentence the answer comes from, the
@@ -81,7 +81,7 @@ class Settings:
             nDCG@10 -0.002 on SciFact; other vectors: re-index to apply), measured by
             ``sanctum bench embedders``. None (the default): torch, except for a library
             already indexed with int8 vectors, which keeps them until re-indexed. The ONNX
-            backends load ONNX Runtime, which carries a telemetry client (app.core.onnx_backend).
+            backends load ONNX Runtime, which carries a telemetry client (app.core.models.onnx_backend).
     """
 
     chat_model: str | None = None

@@ -1,7 +1,7 @@
 """Authenticated encryption of what Sanctum keeps on disk.
 
 One 256-bit data key per data directory (kept in the OS keyring, or wrapped by a passphrase:
-see :mod:`app.core.keys`). From it HKDF derives separate subkeys: one for AES-256-GCM
+see :mod:`app.core.privacy.keys`). From it HKDF derives separate subkeys: one for AES-256-GCM
 encryption of text at rest, one for HMAC-SHA256 keyed hashes (index terms that must be
 comparable without being readable). Every blob carries a version byte and a fresh 96-bit nonce;
 tampering or a wrong key fails authentication and is reported as :class:`DataLocked`.

@@ -13,24 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core import models
-from app.core.answer import SYSTEM_PROMPT, AskService, SearchService
-from app.core.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog
+from app.core.answer.service import SYSTEM_PROMPT, AskService, SearchService
+from app.core.answer.sources import SourceService
 from app.core.config import DEFAULT_EMBEDDING_BACKEND, Settings, data_dir
-from app.core.conversations import ConversationStore
-from app.core.cpu import CpuGate
 from app.core.crypto import Cipher, DataLocked
-from app.core.embedder import Embedder
-from app.core.ingest import IngestService
-from app.core.keys import KEYINFO, KeyManager, PassphraseProvider
-from app.core.keywords import KeywordIndex
-from app.core.library import Library
-from app.core.llm import ChatModel, Message
-from app.core.retrieval import open_keywords
-from app.core.sources import SourceService
-from app.core.speeds import SpeedLog
-from app.core.store import VectorStore
-from app.core.watch import WatchService
+from app.core.ingest.service import IngestService
+from app.core.ingest.watch import WatchService
+from app.core.models import shipped as models
+from app.core.models.cpu import CpuGate
+from app.core.models.embedder import Embedder
+from app.core.models.llm import ChatModel, Message
+from app.core.models.speeds import SpeedLog
+from app.core.privacy.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog
+from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider
+from app.core.retrieval.hybrid import open_keywords
+from app.core.storage.conversations import ConversationStore
+from app.core.storage.keywords import KeywordIndex
+from app.core.storage.registry import Library
+from app.core.storage.vectors import VectorStore
 
 
 @dataclass
@@ -102,7 +102,7 @@ class Engine:
         self._conversations: ConversationStore | None = None
         self._keywords: KeywordIndex | None = None
         self._audit: AuditLog | None = None
-        self.cpu = CpuGate()  # answers pause the ingest's encoder (app.core.cpu)
+        self.cpu = CpuGate()  # answers pause the ingest's encoder (app.core.models.cpu)
         self.speeds = SpeedLog(self.paths.models / "speeds.json")  # per-model answer timings, no text
 
     # -- components -------------------------------------------------------------------------
@@ -167,7 +167,7 @@ class Engine:
 
     @property
     def audit(self) -> AuditLog:
-        """The audit trail of this data directory (see :mod:`app.core.audit`)."""
+        """The audit trail of this data directory (see :mod:`app.core.privacy.audit`)."""
         with self._lock:
             if self._audit is None:
                 self._audit = AuditLog(self.paths.audit, self.cipher,
@@ -263,8 +263,8 @@ class Engine:
 
     def export_conversation(self, conversation: Any, path: Path, *, fmt: str | None = None,
                             redact: bool = False) -> Any:
-        """Export a conversation (see :mod:`app.core.export`) and record it in the audit log."""
-        from app.core.export import export_conversation
+        """Export a conversation (see :mod:`app.core.privacy.export`) and record it in the audit log."""
+        from app.core.privacy.export import export_conversation
 
         result = export_conversation(conversation, path, fmt=fmt, redact=redact)
         self.audit.record(CONVERSATION_EXPORTED, path=str(result.path), format=result.format, redacted=redact,

@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.core.conversations import Citation
 from app.core.engine import Engine
-from app.core.gguf_info import read_gguf_info
-from app.core.library import Document
+from app.core.models.gguf import read_gguf_info
+from app.core.storage.conversations import Citation
+from app.core.storage.registry import Document
 from app.gui import theme
 from app.gui.chat.chat_panel import ChatPanel
 from app.gui.chat.controller import ChatController
@@ -149,7 +149,7 @@ def dropped_paths(urls: list) -> list[Path]:
 
 def shipped_choices(engine: Engine) -> list[tuple[str, str, str]]:
     """The bundled chat models for Settings: title, file, and what each costs on this computer."""
-    from app.core import models
+    from app.core.models import shipped as models
 
     choices = []
     for shipped in models.SHIPPED_CHAT_MODELS:
@@ -417,7 +417,7 @@ class MainWindow(QMainWindow):
 
     def settings_dialog(self) -> SettingsDialog:
         """The settings dialog, with the chosen model's header read in the io lane."""
-        from app.core import models
+        from app.core.models import shipped as models
 
         default = str(models.shipped_models_dir() / models.DEFAULT_CHAT.filename)
         dialog = SettingsDialog(self.engine.settings, default_model=default, privacy=self.privacy,

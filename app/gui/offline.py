@@ -1,6 +1,6 @@
 """The status bar's network indicator: "Offline" only while the network guard is in force.
 
-The guard (:mod:`app.core.netguard`) is installed by the launcher (:func:`app.cli.main`, which both
+The guard (:mod:`app.core.privacy.netguard`) is installed by the launcher (:func:`app.cli.main`, which both
 ``sanctum`` and ``sanctum gui`` go through). When it is missing or its self-test failed, the
 indicator says so plainly instead of claiming "Offline". Each blocked attempt is reported by the
 guard from whichever thread made it; a signal carries it to the UI thread for the tooltip.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QLabel, QWidget
 
-from app.core import netguard
+from app.core.privacy import netguard
 from app.gui import theme
 
 _UNSET = object()
@@ -48,7 +48,7 @@ class OfflineIndicator(QLabel):
     """The status bar label; follows the guard's attempt count live.
 
     Args:
-        guard: The process's guard; by default :func:`app.core.netguard.current`.
+        guard: The process's guard; by default :func:`app.core.privacy.netguard.current`.
     """
 
     sig_attempt = Signal()

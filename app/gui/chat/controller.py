@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
-from app.core.conversations import USER, Conversation, ConversationStore, StoredMessage
 from app.core.engine import Engine
+from app.core.storage.conversations import USER, Conversation, ConversationStore, StoredMessage
 from app.gui.chat.chat_panel import ChatPanel
 from app.gui.chat.conversation_list_panel import ConversationListPanel
 from app.gui.chat.message_widget import MessageWidget

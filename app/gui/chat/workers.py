@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QRunnable, Signal, Slot
 
-from app.core.answer import AskService, Done, Evidence, Passage, Sources, Token
-from app.core.conversations import (
+from app.core.answer.service import AskService, Done, Evidence, Passage, Sources, Token
+from app.core.storage.conversations import (
     ASSISTANT,
     USER,
     Citation,

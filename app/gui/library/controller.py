@@ -8,8 +8,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from app.core.engine import Engine
-from app.core.ingest import FileOutcome, IngestProgress
-from app.core.library import Document
+from app.core.ingest.service import FileOutcome, IngestProgress
+from app.core.storage.registry import Document
 from app.gui.library.library_panel import LibraryPanel
 from app.gui.library.password import DocumentPasswordBroker
 from app.gui.library.workers import IngestWorker

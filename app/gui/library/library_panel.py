@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.ingest import IngestProgress
+from app.core.ingest.service import IngestProgress
 from app.gui import theme
 from app.gui.library.library_model import FAILED, SKIPPED, DetailRole, LibraryModel, PathRole, StateRole
 

@@ -1,7 +1,7 @@
 """Asking for the password of an encrypted document while the ingest lane reads it.
 
 The ingest service calls ``password_for(path)`` on its worker thread (see
-:meth:`app.core.ingest.IngestService.ingest`). A dialog can only be shown on the UI thread, so
+:meth:`app.core.ingest.service.IngestService.ingest`). A dialog can only be shown on the UI thread, so
 :class:`DocumentPasswordBroker` posts the question there and blocks the worker until the person
 answers, the same way :mod:`app.gui.passphrase` asks for the data passphrase. The core asks again
 after a wrong password (up to its own limit); the dialog then says the last one was wrong.

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, Signal, Slot
 
 from app.core.errors import Cancelled
-from app.core.ingest import FAILED, INGESTED, UNCHANGED, FileOutcome, IngestProgress, IngestService
+from app.core.ingest.service import FAILED, INGESTED, UNCHANGED, FileOutcome, IngestProgress, IngestService
 from app.gui.tasks import user_message
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.applock import AppLock
-from app.core.audit import APPLOCK_CLEARED, APPLOCK_SET, APPLOCK_UNLOCK_FAILED, AuditCheck
 from app.core.engine import Engine
 from app.core.errors import SanctumError
+from app.core.privacy.audit import APPLOCK_CLEARED, APPLOCK_SET, APPLOCK_UNLOCK_FAILED, AuditCheck
+from app.core.privacy.lock import AppLock
 from app.gui.tasks import Lanes
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class PrivacyController(QObject):
     def export(self, conv_id: str, path: Path, *, redact: bool, on_done: Callable[[str], None],
                on_failed: Callable[[str], None]) -> None:
         """Export a saved conversation (the engine records it in the audit log)."""
-        from app.core.export import from_saved
+        from app.core.privacy.export import from_saved
 
         def work() -> str:
             store = self.engine.conversations()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from app.core.crypto import DataLocked
 from app.core.errors import ConfigError, SanctumError
-from app.core.keys import PassphraseRequired
+from app.core.privacy.keys import PassphraseRequired
 from app.gui.privacy.dialogs import WipeDialog
 
 if TYPE_CHECKING:
@@ -163,10 +163,10 @@ class WindowStates(QObject):
     def wipe(self) -> None:
         """Stop all work, close the engine, delete the key and every file; then say so and offer to close.
 
-        The key goes first (see :mod:`app.core.wipe`). The window then writes nothing more, not even
+        The key goes first (see :mod:`app.core.privacy.wipe`). The window then writes nothing more, not even
         its geometry, so the folder stays empty.
         """
-        from app.core.wipe import wipe_data
+        from app.core.privacy.wipe import wipe_data
 
         w = self.w
         self.wiped = True

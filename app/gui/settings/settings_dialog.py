@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.core.config import Settings
 from app.core.errors import ConfigError
-from app.core.gguf_info import GGUFInfo
+from app.core.models.gguf import GGUFInfo
 from app.gui import theme
 
 if TYPE_CHECKING:

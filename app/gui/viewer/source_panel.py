@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.conversations import Citation
-from app.core.sources import PDF, SourceLocation, find_span
+from app.core.answer.sources import PDF, SourceLocation, find_span
+from app.core.storage.conversations import Citation
 from app.gui import theme
 
 # A highlighter's yellow: PDF pages are painted white in either theme, so fixed tints read on both.

@@ -134,7 +134,7 @@ def contains_answer(prediction: str, answers: list[str]) -> bool:
 
 
 def load_docs(folder: Path) -> dict[str, dict[int | None, str]]:
-    from app.core.parsers import parse
+    from app.core.ingest.parsers import parse
 
     docs: dict[str, dict[int | None, str]] = {}
     for path in sorted(folder.iterdir()):

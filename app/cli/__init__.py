@@ -1,0 +1,1 @@
+"""The ``sanctum`` command, one module per command group."""

@@ -1,0 +1,1 @@
+"""Answers: evidence, prompt, generation, the check, and the passages cited."""

@@ -1,0 +1,1 @@
+"""Files in: scan, parse (in worker processes), chunk, embed, write, recover."""

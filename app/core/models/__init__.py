@@ -1,0 +1,1 @@
+"""Chat and embedding models: files, headers, loading, speeds, CPU turns."""

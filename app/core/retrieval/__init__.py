@@ -1,0 +1,1 @@
+"""Hybrid retrieval: dense vectors and BM25 keywords, fused."""

@@ -1,0 +1,1 @@
+"""What Sanctum keeps on disk: registry, vectors, keywords, conversations."""
