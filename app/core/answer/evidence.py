@@ -84,7 +84,8 @@ def specific_terms(question: str) -> list[str]:
 
 def missing_specifics(question: str, texts: Sequence[str]) -> list[str]:
     """The :func:`specific_terms` of ``question`` that appear in none of ``texts`` (a code of four
-    characters or more also counts when a word starts with it: people type the start of a code)."""
+    characters or more — with a digit, or all in capitals — also counts when a word starts with it:
+    people type the start of a code)."""
     joined = "\n".join(texts)
     words = set(_norm(joined).split())
     return [t for t in specific_terms(question) if not fact_found(t, joined) and not _code_prefix(t, words)]
@@ -92,7 +93,8 @@ def missing_specifics(question: str, texts: Sequence[str]) -> list[str]:
 
 def _code_prefix(term: str, words: set[str]) -> bool:
     t = _norm(term)
-    if len(t) < 4 or " " in t or not any(c.isdigit() for c in t):
+    is_code = any(c.isdigit() for c in t) or (term.isalpha() and term.isupper())
+    if len(t) < 4 or " " in t or not is_code:
         return False
     return any(w.startswith(t) for w in words)
 
