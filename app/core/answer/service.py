@@ -25,11 +25,11 @@ from app.core.answer.evidence import (
     terms,
 )
 from app.core.config import Settings
-from app.core.ingest.textitems import context_header
 from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, GenerationStats, Message
 from app.core.retrieval.hybrid import Retriever
+from app.core.storage.headers import context_header
 from app.core.storage.keywords import KeywordIndex
 from app.core.storage.registry import READY, Library
 from app.core.storage.vectors import VectorStore

@@ -26,9 +26,9 @@ from app.core.ingest.parse_pool import ParserPool
 from app.core.ingest.parsers import is_supported, refusal_reason
 from app.core.ingest.parsers.base import NESTED_SEPARATOR, ParsedDocument, Section
 from app.core.ingest.recovery import damaged_documents
-from app.core.ingest.textitems import HEADER_TOKENS, context_header, with_header
 from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
+from app.core.storage.headers import HEADER_TOKENS, context_header, with_header
 from app.core.storage.keywords import KeywordIndex
 from app.core.storage.registry import READY, Library
 from app.core.storage.vectors import StoredChunk, VectorStore
