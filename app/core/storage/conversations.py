@@ -22,8 +22,8 @@ from typing import Any
 
 from app.core.crypto import Cipher
 from app.core.errors import SanctumError
-from app.core.models.llm import Message
 from app.core.storage.sqlite_tx import transaction
+from app.core.values import Message
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
