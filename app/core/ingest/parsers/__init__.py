@@ -162,7 +162,7 @@ def _choose(
 ) -> Callable[[Source], ParsedDocument]:
     """Pick the parser for ``path``, or raise the refusal."""
     kind = _sniff.sniff(path, head)
-    nested = {"password": password, "depth": depth}
+    nested = {"password": password, "depth": depth, "read_embedded": parse_embedded}
     if kind == "pdf":
         return lambda p: parse_pdf(p, password=password)
     if kind in ("docx", "xlsx", "pptx"):
