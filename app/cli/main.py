@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app.cli import library as cli_library
+from app.cli.output import outcome_line
 
 if TYPE_CHECKING:
     from app.core.engine import Engine
@@ -205,15 +206,6 @@ class _Progress:
             self.width = 0
 
 
-def _outcome_line(o: FileOutcome) -> str:
-    if o.status == "ingested":
-        pages = f", {o.pages} pages" if o.pages else ""
-        return f"ingested   {o.path} ({o.chunks} chunks{pages}, {o.seconds:.1f} s)"
-    if o.status == "unchanged":
-        return f"unchanged  {o.path}"
-    return f"{o.status:<10} {o.path}: {o.reason}"
-
-
 def _ingest(engine: Engine, args: argparse.Namespace) -> int:
     service = engine.ingest_service(reindex=args.reindex)
     progress = _Progress(sys.stderr)
@@ -222,7 +214,7 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
         if args.json:
             return
         progress.clear()
-        print(_outcome_line(o), flush=True)
+        print(outcome_line(o), flush=True)
 
     def password_for(path: Path) -> str | None:
         progress.clear()
