@@ -6,10 +6,9 @@ the app lock (on start and after idle time), opening the data folder, and wiping
 
 from __future__ import annotations
 
-import contextlib
 import html
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QDialog
@@ -20,9 +19,44 @@ from app.core.privacy.keys import PassphraseRequired
 from app.gui.privacy.dialogs import WipeDialog
 
 if TYPE_CHECKING:
-    from app.gui.main_window import MainWindow
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QStackedWidget, QStatusBar, QWidget
+
+    from app.core.engine import Engine
+    from app.gui.chat.chat_panel import ChatPanel
+    from app.gui.chat.controller import ChatController
+    from app.gui.library.controller import LibraryController
+    from app.gui.privacy.controller import PrivacyController
+    from app.gui.privacy.idle import IdleWatcher
+    from app.gui.privacy.screens import LockScreen, NoticeScreen
+    from app.gui.tasks import Lanes
 
 log = logging.getLogger(__name__)
+
+
+class StatesHost(Protocol):
+    """What WindowStates needs of the window that holds it (the main window provides it); named
+    here so that this module does not import the main window, which imports it."""
+
+    engine: Engine
+    lanes: Lanes
+    stack: QStackedWidget
+    splitter: QWidget
+    lock_screen: LockScreen
+    notice: NoticeScreen
+    overlay: QWidget
+    privacy: PrivacyController
+    idle: IdleWatcher
+    chat: ChatPanel
+    chats: ChatController
+    docs: LibraryController
+    content_actions: list[QAction]
+
+    def statusBar(self) -> QStatusBar: ...  # Qt's name
+
+    def close(self) -> bool: ...
+
+    def load_content(self) -> None: ...
 
 
 class WindowStates(QObject):
@@ -32,8 +66,8 @@ class WindowStates(QObject):
         window: The main window (its ``stack`` holds the pages).
     """
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: StatesHost) -> None:
+        super().__init__(window)  # type: ignore[call-overload]  # the host is a QMainWindow (a QObject)
         self.w = window
         self.locked = False
         self.blocked = False  # the data folder could not be opened
@@ -171,9 +205,7 @@ class WindowStates(QObject):
         w = self.w
         self.wiped = True
         w.idle.watch(None)
-        with contextlib.suppress(RuntimeError, TypeError):
-            w.chat.sig_draft_changed.disconnect()
-        w.chat._draft_timer.stop()
+        w.chat.stop_saving_drafts()
         if w.chats.worker is not None:
             w.chats.worker.stop()
         w.docs.cancel()
