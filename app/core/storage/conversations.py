@@ -16,14 +16,23 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from app.core.crypto import Cipher
 from app.core.errors import SanctumError
 from app.core.storage.sqlite_tx import transaction
-from app.core.values import Message
+from app.core.values import (  # value types, re-exported for the store's callers
+    ASSISTANT,
+    NEW_TITLE,
+    USER,
+    Citation,
+    Conversation,
+    EvidenceQuote,
+    Message,
+    StoredMessage,
+)
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -45,91 +54,10 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_conv ON messages(conv_id, seq);
 """
-NEW_TITLE = "New conversation"
-USER, ASSISTANT = "user", "assistant"
 
 
 class ConversationNotFound(SanctumError):
     """The conversation was deleted (perhaps in another window)."""
-
-
-@dataclass(frozen=True)
-class Citation:
-    """A cited passage, kept as plain data with the message that cites it."""
-
-    n: int
-    path: str
-    page: int | None
-    label: str | None
-    text: str
-    doc_id: str = ""
-    score: float = 0.0
-
-
-@dataclass(frozen=True)
-class EvidenceQuote:
-    """A sentence of a cited passage that supports an answer, kept verbatim with the answer.
-
-    Attributes:
-        n: The number of the cited passage it comes from (a :class:`Citation`'s ``n``).
-        path: The file.
-        page: 1-based page/slide/sheet, or None.
-        label: "Page 3", "Slide 2", "Sheet 'Q1'" or None.
-        text: The sentence as shown to the user.
-        quote: The exact slice of the passage's text to highlight in the source viewer.
-    """
-
-    n: int
-    path: str
-    page: int | None
-    label: str | None
-    text: str
-    quote: str
-
-    def where(self) -> str:
-        name = Path(self.path).name
-        return f"{name}, {self.label}" if self.label else name
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    """One turn as saved.
-
-    Attributes:
-        msg_id: Its id.
-        role: "user" or "assistant".
-        text: What was said.
-        citations: The passages an answer cites (empty for questions).
-        created_at: Seconds since the epoch.
-        cancelled: The answer was stopped before it was finished.
-        grounded: False when the documents held nothing on the question.
-        evidence: The sentences of the cited passages that hold the answer's facts, verbatim.
-        supported: False when the answer's facts were not found in the passages it cites; None
-            when there was nothing to check (and for messages saved before this was recorded).
-        declined: The answer says the documents do not cover the question.
-    """
-
-    msg_id: str
-    role: str
-    text: str
-    citations: list[Citation] = field(default_factory=list)
-    created_at: float = 0.0
-    cancelled: bool = False
-    grounded: bool = True
-    evidence: list[EvidenceQuote] = field(default_factory=list)
-    supported: bool | None = None
-    declined: bool = False
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """A conversation's header (no messages)."""
-
-    conv_id: str
-    title: str
-    doc_ids: list[str] | None
-    created_at: float
-    updated_at: float
 
 
 class ConversationStore:

@@ -24,15 +24,19 @@ import os
 import sqlite3
 import time
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.core.crypto import KEY_BYTES, Cipher
 from app.core.errors import ConfigError, SanctumError
 from app.core.storage.sqlite_tx import transaction
+from app.core.values import (  # value types, re-exported for the registry's callers
+    DEFAULT_LIBRARY,
+    Document,
+    LibraryInfo,
+    WatchedFolder,
+)
 
-DEFAULT_LIBRARY = "My documents"
 _SCHEMA_V1 = """
 CREATE TABLE documents (
     doc_id       TEXT PRIMARY KEY,
@@ -96,31 +100,6 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 
 READY, INDEXING, FAILED = "ready", "indexing", "failed"
 _SECRET = ("path", "content_hash", "title", "error")  # columns stored encrypted
-
-
-@dataclass(frozen=True)
-class Document:
-    """One file known to the library."""
-
-    doc_id: str
-    path: str
-    content_hash: str | None
-    size: int | None
-    mtime_ns: int | None
-    format: str | None
-    title: str | None
-    page_count: int | None
-    chunk_count: int
-    status: str
-    error: str | None
-    embedder: str | None
-    added_at: float
-    updated_at: float
-    library: str = DEFAULT_LIBRARY
-
-    @property
-    def name(self) -> str:
-        return Path(self.path).name
 
 
 class Library:
@@ -439,26 +418,6 @@ class Library:
 
 class UnknownLibrary(SanctumError):
     """A library name that does not exist."""
-
-
-@dataclass(frozen=True)
-class LibraryInfo:
-    """A library and what it holds."""
-
-    name: str
-    created_at: float
-    documents: int
-    ready: int
-    chunks: int
-
-
-@dataclass(frozen=True)
-class WatchedFolder:
-    """A folder whose files a library follows."""
-
-    path: Path
-    library: str
-    added_at: float
 
 
 def _library_name(name: str) -> str:
