@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.core.answer.conversations import ConversationService
 from app.core.answer.service import SYSTEM_PROMPT, AskService, SearchService
 from app.core.answer.sources import SourceService
 from app.core.config import DEFAULT_EMBEDDING_BACKEND, Settings, data_dir
 from app.core.crypto import Cipher, DataLocked
+from app.core.ingest.documents import DocumentService
 from app.core.ingest.service import IngestService
 from app.core.ingest.watch import WatchService
 from app.core.models import shipped as models
@@ -24,8 +26,9 @@ from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, Message
 from app.core.models.speeds import SpeedLog
-from app.core.privacy.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog
+from app.core.privacy.audit import KEY_CREATED, SETTINGS_CHANGED, AuditLog
 from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider
+from app.core.privacy.service import PrivacyService
 from app.core.retrieval.hybrid import open_keywords
 from app.core.storage.conversations import ConversationStore
 from app.core.storage.keywords import KeywordIndex
@@ -263,13 +266,8 @@ class Engine:
 
     def export_conversation(self, conversation: Any, path: Path, *, fmt: str | None = None,
                             redact: bool = False) -> Any:
-        """Export a conversation (see :mod:`app.core.privacy.export`) and record it in the audit log."""
-        from app.core.privacy.export import export_conversation
-
-        result = export_conversation(conversation, path, fmt=fmt, redact=redact)
-        self.audit.record(CONVERSATION_EXPORTED, path=str(result.path), format=result.format, redacted=redact,
-                          redactions=result.redacted, turns=len(conversation.turns))
-        return result
+        """Export a conversation and record it in the audit log (see :meth:`ConversationService.export`)."""
+        return self.conversation_service().export(conversation, path, fmt=fmt, redact=redact)
 
     def watch_service(self) -> WatchService:
         """Followed folders; the store and the embedder are loaded only when a pass has work."""
@@ -281,6 +279,18 @@ class Engine:
             if self._conversations is None:
                 self._conversations = ConversationStore(self.paths.conversations, self.cipher)
             return self._conversations
+
+    def document_service(self) -> DocumentService:
+        """Add, list, remove and rescan documents (registry, vectors, keywords and audit together)."""
+        return DocumentService(library=self.library, ingest=self.ingest_service, watch=self.watch_service)
+
+    def conversation_service(self) -> ConversationService:
+        """Saved conversations, and their export (recorded in the audit log)."""
+        return ConversationService(store=self.conversations, audit=lambda: self.audit)
+
+    def privacy_service(self) -> PrivacyService:
+        """The app lock, the audit log, and wiping this data folder."""
+        return PrivacyService(self.paths.root, audit=lambda: self.audit, close=self.close)
 
     def source_service(self) -> SourceService:
         return SourceService(settings=self.settings)

@@ -30,7 +30,7 @@ from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.storage.headers import HEADER_TOKENS, context_header, with_header
 from app.core.storage.keywords import KeywordIndex
-from app.core.storage.registry import READY, Library
+from app.core.storage.registry import READY, Document, Library
 from app.core.storage.vectors import StoredChunk, VectorStore
 
 if TYPE_CHECKING:
@@ -562,7 +562,12 @@ class IngestService:
         doc = self.library.get(path)
         if doc is None:
             return False
-        self._drop_children(path)
+        self.remove_document(doc)
+        return True
+
+    def remove_document(self, doc: Document) -> None:
+        """Remove a document known to the library (as :meth:`remove`), by its registry entry."""
+        self._drop_children(Path(doc.path))
         self.library.begin_change(doc.doc_id)  # a kill from here on is finished by recover()
         self.store.delete_document(doc.doc_id)
         if self.keywords is not None:
@@ -573,7 +578,6 @@ class IngestService:
             from app.core.privacy.audit import DOCUMENT_REMOVED
 
             self.audit.record(DOCUMENT_REMOVED, doc_id=doc.doc_id, path=doc.path)
-        return True
 
     def _forget_chunks(self, path: Path) -> None:
         """Drop the chunks of a known document before it is recorded as failed."""
