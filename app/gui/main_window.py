@@ -36,8 +36,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.core.engine import Engine
 from app.core.models.gguf import read_gguf_info
-from app.core.storage.conversations import Citation
-from app.core.storage.registry import Document
+from app.core.values import Citation, Document
 from app.gui import theme
 from app.gui.chat.chat_panel import ChatPanel
 from app.gui.chat.controller import ChatController

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.storage.conversations import USER, StoredMessage
+from app.core.values import USER, StoredMessage
 from app.gui import theme
 from app.gui.chat.message_widget import MessageWidget
 

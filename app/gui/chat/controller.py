@@ -5,8 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
+from app.core.answer.conversations import ConversationService
 from app.core.engine import Engine
-from app.core.storage.conversations import USER, Conversation, ConversationStore, StoredMessage
+from app.core.values import USER, Conversation, StoredMessage
 from app.gui.chat.chat_panel import ChatPanel
 from app.gui.chat.conversation_list_panel import ConversationListPanel
 from app.gui.chat.message_widget import MessageWidget
@@ -50,8 +51,8 @@ class ChatController(QObject):
         conversations.sig_renamed.connect(self._on_list_renamed)
         conversations.sig_deleted.connect(self._on_list_deleted)
 
-    def store(self) -> ConversationStore:
-        return self.engine.conversations()
+    def store(self) -> ConversationService:
+        return self.engine.conversation_service()
 
     # -- conversations ----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, QRunnable, Signal, Slot
 
 from app.core.answer.service import AskService, Done, Evidence, Passage, Sources, Token
-from app.core.storage.conversations import (
+from app.core.values import (
     ASSISTANT,
     USER,
     Citation,

@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QDialog
 
-from app.core.crypto import DataLocked
-from app.core.errors import ConfigError, SanctumError
-from app.core.privacy.keys import PassphraseRequired
+from app.core.errors import ConfigError, DataLocked, PassphraseRequired, SanctumError
 from app.gui.privacy.dialogs import WipeDialog
 
 if TYPE_CHECKING:
@@ -200,8 +198,6 @@ class WindowStates(QObject):
         The key goes first (see :mod:`app.core.privacy.wipe`). The window then writes nothing more, not even
         its geometry, so the folder stays empty.
         """
-        from app.core.privacy.wipe import wipe_data
-
         w = self.w
         self.wiped = True
         w.idle.watch(None)
@@ -213,10 +209,9 @@ class WindowStates(QObject):
         w.statusBar().showMessage("Deleting all data…")
         self._enable_actions(False)
         w.lanes.wait(120_000)
-        w.engine.close()
         root = w.engine.paths.root
         try:
-            removed = wipe_data(root)
+            removed = w.engine.privacy_service().wipe()  # closes the engine first
         except OSError as exc:
             log.error("wipe failed: %s", exc)
             w.notice.show_notice("The data could not be fully deleted",

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.config import Settings
-from app.core.privacy.audit import AuditCheck
+from app.core.privacy.service import AuditCheck
 from app.gui import theme
 from app.gui.privacy.controller import PrivacyController, describe_check
 from app.gui.privacy.dialogs import AppLockDialog
