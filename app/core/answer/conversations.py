@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import SanctumError
+from app.core.storage.conversations import history, title_from  # re-exported: turns into model history, titles
 from app.core.values import NEW_TITLE, Citation, Conversation, EvidenceQuote, StoredMessage
 
 if TYPE_CHECKING:
     from app.core.privacy.audit import AuditLog
     from app.core.privacy.export import ExportResult
     from app.core.storage.conversations import ConversationStore
+
+
+__all__ = ["ConversationService", "history", "title_from"]
 
 
 class ConversationService:

@@ -13,17 +13,9 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QRunnable, Signal, Slot
 
+from app.core.answer.conversations import ConversationService, history, title_from
 from app.core.answer.service import AskService, Done, Evidence, Passage, Sources, Token
-from app.core.values import (
-    ASSISTANT,
-    USER,
-    Citation,
-    ConversationStore,
-    EvidenceQuote,
-    StoredMessage,
-    history,
-    title_from,
-)
+from app.core.values import ASSISTANT, USER, Citation, EvidenceQuote, StoredMessage
 from app.gui.tasks import user_message
 
 BATCH_S = 0.04  # tokens are sent to the UI at most every 40 ms
@@ -74,7 +66,7 @@ class AskWorker(QRunnable):
         self,
         *,
         ask: Callable[[], AskService],
-        store: Callable[[], ConversationStore],
+        store: Callable[[], ConversationService],
         conv_id: str | None,
         question: str,
         doc_ids: Sequence[str] | None = None,
@@ -100,7 +92,7 @@ class AskWorker(QRunnable):
     def run(self) -> None:
         parts: list[str] = []
         done: Done | None = None
-        store: ConversationStore | None = None
+        store: ConversationService | None = None
         try:
             store = self._store()
             if self.conv_id is None:
@@ -135,7 +127,7 @@ class AskWorker(QRunnable):
         finally:
             self.signals.sig_finished.emit(self._save(store, parts, done))
 
-    def _save(self, store: ConversationStore | None, parts: list[str], done: Done | None) -> StoredMessage | None:
+    def _save(self, store: ConversationService | None, parts: list[str], done: Done | None) -> StoredMessage | None:
         evidence: list[EvidenceQuote] = []
         supported: bool | None = None
         declined = False
