@@ -16,7 +16,6 @@ from PySide6.QtCore import QObject, QRunnable, Signal, Slot
 from app.core.answer.conversations import ConversationService, history, title_from
 from app.core.answer.service import AskService, Done, Evidence, Passage, Sources, Token
 from app.core.values import ASSISTANT, USER, Citation, EvidenceQuote, StoredMessage
-from app.gui.tasks import user_message
 
 BATCH_S = 0.04  # tokens are sent to the UI at most every 40 ms
 
@@ -45,7 +44,7 @@ class AskSignals(QObject):
     sig_finished = Signal(object)
     """Emitted once with the saved answer (StoredMessage); always, also when stopped or failed."""
 
-    sig_failed = Signal(str)
+    sig_failed = Signal(object)
     """Emitted with a user-facing message when answering failed (sig_finished follows)."""
 
 
@@ -123,7 +122,7 @@ class AskWorker(QRunnable):
             if pending:
                 self.signals.sig_text.emit(pending)
         except BaseException as exc:
-            self.signals.sig_failed.emit(user_message(exc))
+            self.signals.sig_failed.emit(exc)
         finally:
             self.signals.sig_finished.emit(self._save(store, parts, done))
 
@@ -144,5 +143,5 @@ class AskWorker(QRunnable):
             return store.append(self.conv_id, ASSISTANT, text, citations=cites, cancelled=cancelled,
                                 grounded=grounded, evidence=evidence, supported=supported, declined=declined)
         except Exception as exc:
-            self.signals.sig_failed.emit(user_message(exc))
+            self.signals.sig_failed.emit(exc)
             return None

@@ -13,7 +13,7 @@ from app.core.values import Document
 from app.gui.library.library_panel import LibraryPanel
 from app.gui.library.password import DocumentPasswordBroker
 from app.gui.library.workers import IngestWorker
-from app.gui.tasks import Lanes
+from app.gui.tasks import Lanes, user_message
 
 
 class LibraryController(QObject):
@@ -47,7 +47,8 @@ class LibraryController(QObject):
         self.panel.set_opened()
         self.sig_documents.emit(docs)
 
-    def _on_library_failed(self, message: str) -> None:
+    def _on_library_failed(self, error: BaseException) -> None:
+        message = user_message(error)
         if self.panel.opening:
             self.panel.set_opened(error=message)
         self.sig_message.emit(f"The library could not be read: {message}")
@@ -122,4 +123,4 @@ class LibraryController(QObject):
             self.panel.model.set_documents([])  # cleared first so skipped rows go too
             self.refresh()
 
-        self.lanes.run(self.lanes.ingest, work, done, lambda m: self.sig_message.emit(f"Could not remove: {m}"))
+        self.lanes.run(self.lanes.ingest, work, done, lambda e: self.sig_message.emit(f"Could not remove: {user_message(e)}"))

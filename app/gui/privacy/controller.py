@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from app.core.engine import Engine
 from app.core.errors import SanctumError
 from app.core.privacy.service import AuditCheck
-from app.gui.tasks import Lanes
+from app.gui.tasks import Failed, Lanes
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +63,13 @@ class PrivacyController(QObject):
         except SanctumError:
             return None
 
-    def unlock(self, passphrase: str, on_done: Callable[[bool], None], on_failed: Callable[[str], None]) -> None:
+    def unlock(self, passphrase: str, on_done: Callable[[bool], None], on_failed: Failed) -> None:
         """Check the lock passphrase; a wrong one is recorded in the audit log."""
 
         self.lanes.run(self.lanes.io, lambda: self.service.unlock(passphrase), on_done, on_failed)
 
     def set_lock(self, passphrase: str, idle_minutes: int, current: str | None,
-                 on_done: Callable[[str], None], on_failed: Callable[[str], None]) -> None:
+                 on_done: Callable[[str], None], on_failed: Failed) -> None:
         """Turn the lock on (``current`` None) or change it."""
 
         def work() -> str:
@@ -80,7 +80,7 @@ class PrivacyController(QObject):
 
         self.lanes.run(self.lanes.io, work, lambda text: (self.sig_lock_changed.emit(), on_done(text)), on_failed)
 
-    def clear_lock(self, current: str, on_done: Callable[[str], None], on_failed: Callable[[str], None]) -> None:
+    def clear_lock(self, current: str, on_done: Callable[[str], None], on_failed: Failed) -> None:
         def work() -> str:
             self.service.clear_lock(current)
             return "App lock off."
@@ -89,11 +89,11 @@ class PrivacyController(QObject):
 
     # -- audit and export -------------------------------------------------------------------
 
-    def verify_audit(self, on_done: Callable[[AuditCheck], None], on_failed: Callable[[str], None]) -> None:
+    def verify_audit(self, on_done: Callable[[AuditCheck], None], on_failed: Failed) -> None:
         self.lanes.run(self.lanes.io, self.service.verify_audit, on_done, on_failed)
 
     def export(self, conv_id: str, path: Path, *, redact: bool, on_done: Callable[[str], None],
-               on_failed: Callable[[str], None]) -> None:
+               on_failed: Failed) -> None:
         """Export a saved conversation (recorded in the audit log)."""
 
         def work() -> str:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QDialog
 
-from app.core.errors import ConfigError, DataLocked, PassphraseRequired, SanctumError
+from app.core.errors import ConfigError, DataLocked, PassphraseRequired
 from app.gui.privacy.dialogs import WipeDialog
+from app.gui.tasks import user_message
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
@@ -99,7 +100,8 @@ class WindowStates(QObject):
 
     def _on_lock_screen_unlock(self, passphrase: str) -> None:
         self.w.privacy.unlock(passphrase, self._on_unlock_checked,
-                              lambda message: self.w.lock_screen.refuse(f"The passphrase could not be checked: {message}"))
+                              lambda error: self.w.lock_screen.refuse(
+                                  f"The passphrase could not be checked: {user_message(error)}"))
 
     def _on_unlock_checked(self, ok: bool) -> None:
         if not ok:
@@ -137,25 +139,23 @@ class WindowStates(QObject):
     def open_data(self) -> None:
         """Open the key, the library and the conversations in the io lane; then load the content."""
 
-        def work() -> SanctumError | None:
-            try:
-                _ = self.w.engine.library
-                self.w.engine.conversations()
-            except (DataLocked, ConfigError, PassphraseRequired) as exc:
-                return exc
-            return None
+        def work() -> None:
+            _ = self.w.engine.library
+            self.w.engine.conversation_service().open()
 
-        self.w.lanes.run(self.w.lanes.io, work, self._on_data_opened,
-                         lambda message: self._show_blocked("Sanctum could not open its data", message))
+        self.w.lanes.run(self.w.lanes.io, work, self._on_data_opened, self._on_data_failed)
 
-    def _on_data_opened(self, problem: SanctumError | None) -> None:
-        if problem is None:
-            if self.blocked:
-                self.blocked = False
-                if not self.locked:
-                    self.w.stack.setCurrentWidget(self.w.splitter)
-                    self._enable_actions(True)
-            self.w.load_content()
+    def _on_data_opened(self, _: None) -> None:
+        if self.blocked:
+            self.blocked = False
+            if not self.locked:
+                self.w.stack.setCurrentWidget(self.w.splitter)
+                self._enable_actions(True)
+        self.w.load_content()
+
+    def _on_data_failed(self, problem: BaseException) -> None:
+        if not isinstance(problem, DataLocked | ConfigError | PassphraseRequired):
+            self._show_blocked("Sanctum could not open its data", user_message(problem))
             return
         if isinstance(problem, DataLocked):
             title = "This data folder cannot be opened on this computer"
