@@ -23,13 +23,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from app.core.crypto import KEY_BYTES, Cipher
 from app.core.errors import ConfigError, SanctumError
-from app.core.storage.sqlite_tx import transaction
+from app.core.storage.sqlite_tx import SerialConnection
 from app.core.values import (  # value types, re-exported for the registry's callers
     DEFAULT_LIBRARY,
     Document,
@@ -105,6 +105,10 @@ _SECRET = ("path", "content_hash", "title", "error")  # columns stored encrypted
 class Library:
     """The registry of documents, in ``library.sqlite3`` under the data directory.
 
+    Thread rule: any thread may call it. Its one SQLite connection runs one statement or one
+    transaction at a time (:class:`app.core.storage.sqlite_tx.SerialConnection`); a ``batch``
+    holds it until it commits.
+
     Args:
         db_path: The database file.
         cipher: Encrypts the private columns and wraps each document's key.
@@ -114,8 +118,9 @@ class Library:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         self._cipher = cipher
         self._doc_ciphers: dict[str, Cipher] = {}
-        self._db = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
+        raw = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
+        raw.row_factory = sqlite3.Row
+        self._db = SerialConnection(raw)  # the thread rule: one statement or transaction at a time
         self._db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -150,14 +155,14 @@ class Library:
     def close(self) -> None:
         self._db.close()
 
-    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
-        if self._db.in_transaction:  # inside batch(): its transaction holds this write too
-            return nullcontext(self._db)
-        return transaction(self._db)
+    def _tx(self) -> AbstractContextManager[SerialConnection]:
+        # Inside this thread's batch(): its transaction holds this write too. Another thread's
+        # batch is waited for (the connection's lock), never joined.
+        return self._db.transaction(join=True)
 
-    def batch(self) -> AbstractContextManager[sqlite3.Connection]:
+    def batch(self) -> AbstractContextManager[SerialConnection]:
         """Several writes as one transaction (one disk sync instead of one per write): all or none."""
-        return transaction(self._db)
+        return self._db.transaction()
 
     def doc_id_for(self, path: Path | str) -> str:
         """A stable id for a file path: a keyed hash, so the id does not reveal the path."""
