@@ -47,6 +47,9 @@ def _parse(path: str, password: str | None) -> ParsedDocument:
 class ParserPool:
     """One worker process that parses files in order, each under a time and memory limit.
 
+    Thread rule: any thread may submit (pebble's pool is thread-safe); files are parsed one at a
+    time in the order submitted. The engine keeps one for the process.
+
     Args:
         timeout_s: Seconds one file may take.
         memory_limit_mb: Address-space cap of the worker.

@@ -148,11 +148,20 @@ class IngestService:
         settings: Chunk size/overlap and the per-file time limit.
         keywords: The keyword index kept beside the store (None: dense search only).
         audit: Records documents added and removed.
+        cpu: Answers come first: embedding waits between batches while one is being written.
+        pool: The process's parser pool (not closed here); without it each batch starts its own.
+
+    Thread rule: one batch at a time per service (the GUI runs batches in its ingest lane); the
+    stores, the embedder and the parser pool it uses may be shared with other threads.
+
+    Recovery from a crash (:meth:`recover`) is not run here: the engine runs it once per store it
+    opens (:meth:`app.core.engine.Engine.ingest_service`), not on every batch.
     """
 
     def __init__(
         self, *, library: Library, store: VectorStore, embedder: Embedder, settings: Settings,
         keywords: KeywordIndex | None = None, audit: AuditLog | None = None, cpu: CpuGate | None = None,
+        pool: ParserPool | None = None,
     ) -> None:
         self.library = library
         self.cpu = cpu  # answers come first: embedding waits between batches while one is written
@@ -162,7 +171,7 @@ class IngestService:
         self.keywords = keywords
         self.audit = audit
         self.embedder_id = store.embedder_id
-        self.recover()
+        self._pool = pool  # shared with the process (the engine's); else one per batch
 
     def recover(self) -> list[Path]:
         """Undo what a crash or kill left half done, so the next run redoes it from scratch.
@@ -263,7 +272,7 @@ class IngestService:
                     on_file(outcome)
         if not todo:
             return outcomes
-        pool = ParserPool(timeout_s=self.settings.parse_timeout_s)
+        pool = self._pool or ParserPool(timeout_s=self.settings.parse_timeout_s)
         try:
             pending: deque[tuple[Path, os.stat_result, str, object, float]] = deque()
             queue = iter(todo)
@@ -317,7 +326,10 @@ class IngestService:
                 if sum(job.size for job in batch) >= self._batch_target() or not pending:
                     flush()
         finally:
-            pool.close()
+            for *_, queued, _ in pending:  # cancelled or failed: the shared worker drops what is queued
+                queued.cancel()  # type: ignore[attr-defined]
+            if pool is not self._pool:
+                pool.close()
             if self.keywords is not None:
                 self.keywords.save()
         return outcomes
