@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.add_argument("--model", metavar="FILE.gguf", type=Path, help="chat model for this run (default: the bundled one)")
+    parser.add_argument("--model", metavar="FILE.gguf", type=Path,
+                        help="chat model for this run (default: the bundled one)")
     parser.add_argument("--embedding-model", metavar="DIR", type=Path,
                         help="sentence-transformers folder for this run (default: the bundled one)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -252,7 +253,8 @@ def _docs(engine: Engine, args: argparse.Namespace) -> int:
         print("The library is empty. Add documents with: sanctum ingest PATH...")
         return EXIT_OK
     for d in docs:
-        detail = d.error if d.status == "failed" else f"{d.chunk_count} chunks" + (f", {d.page_count} pages" if d.page_count else "")
+        pages = f", {d.page_count} pages" if d.page_count else ""
+        detail = d.error if d.status == "failed" else f"{d.chunk_count} chunks{pages}"
         print(f"{d.status:<9} {d.path} ({detail})")
     return EXIT_OK
 

@@ -104,9 +104,11 @@ class Engine:
         self._embed_override = embedding_model
         # One lock per component (re-entrant: building the cipher records in the audit log, which
         # asks for the cipher again on the same thread).
-        self._cipher_lock, self._audit_lock, self._library_lock = threading.RLock(), threading.RLock(), threading.RLock()
-        self._embedder_lock, self._store_lock, self._keywords_lock = threading.RLock(), threading.RLock(), threading.RLock()
-        self._chat_lock, self._conversations_lock, self._pool_lock = threading.RLock(), threading.RLock(), threading.Lock()
+        self._cipher_lock, self._audit_lock = threading.RLock(), threading.RLock()
+        self._library_lock, self._embedder_lock = threading.RLock(), threading.RLock()
+        self._store_lock, self._keywords_lock = threading.RLock(), threading.RLock()
+        self._chat_lock, self._conversations_lock = threading.RLock(), threading.RLock()
+        self._pool_lock = threading.Lock()
         self._recovered: VectorStore | None = None  # the store recovery last ran on (once per open)
         self._parsers: ParserPool | None = None
         self._library: Library | None = None

@@ -8,8 +8,9 @@ Three lanes, each one thread so work in a lane runs in the order it was asked fo
 
 :meth:`Lanes.run` posts a function's result *or its exception* back to the UI thread, so a caller is
 always told how its work ended, and can tell a locked data folder from a damaged file by the
-exception's type (:func:`user_message` turns it into words at the last moment). Streaming work (answers, ingestion) uses its own ``*Worker``
-runnables with their own signals (see ``chat/workers.py``, ``library/workers.py``).
+exception's type (:func:`user_message` turns it into words at the last moment). Streaming work
+(answers, ingestion) uses its own ``*Worker`` runnables with their own signals (see
+``chat/workers.py``, ``library/workers.py``).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class _Task(QRunnable):
     def run(self) -> None:
         try:
             result = self.fn()
-        except BaseException as exc:  # the caller must hear back, whatever happened
+        except BaseException as exc:  # noqa: BLE001 - the caller must hear back, whatever happened
             if not isinstance(exc, SanctumError):
                 log.error("task failed:\n%s", traceback.format_exc())
             self.signals.sig_failed.emit(exc)

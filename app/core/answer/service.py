@@ -398,7 +398,7 @@ class AskService:
         earlier = [f"{doc}:{s}" for s in range(max(0, seq - 6), seq)]
         try:
             texts = [hit.text for hit, _ in self.search.store.fetch(earlier)]
-        except Exception:  # the header is a help, not a need
+        except Exception:  # noqa: BLE001 - the header is a help, not a need
             return None
         return table_header_of("\n".join(texts))
 

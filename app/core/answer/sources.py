@@ -137,7 +137,8 @@ class SourceService:
         self.settings = settings
         self._pool = pool
 
-    def locate(self, path: str | Path, *, text: str, page: int | None = None, label: str | None = None) -> SourceLocation:
+    def locate(self, path: str | Path, *, text: str, page: int | None = None,
+               label: str | None = None) -> SourceLocation:
         """Where ``text`` (a cited passage) is in ``path``.
 
         Raises:

@@ -79,7 +79,8 @@ class ParserPool:
         except ParseError:
             raise
         except FutureTimeout as exc:
-            raise ParseTimeout(f"timed out after {self.timeout_s:g} s (the file may be damaged or too complex)") from exc
+            raise ParseTimeout(
+                f"timed out after {self.timeout_s:g} s (the file may be damaged or too complex)") from exc
         except MemoryError as exc:
             raise ParseError("too large to read: the file needs more memory than allowed") from exc
         except ProcessExpired as exc:

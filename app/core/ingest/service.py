@@ -369,7 +369,7 @@ class IngestService:
             return
         if progress:
             progress(IngestProgress(done, total, jobs[-1].path, "embedding"))
-        pause = (lambda: self.cpu.wait_turn(cancelled)) if self.cpu is not None else None  # noqa: E731
+        pause = (lambda: self.cpu.wait_turn(cancelled)) if self.cpu is not None else None
         vectors = self.embedder.embed(texts, cancelled=cancelled, pause=pause)
         start = 0
         for unit in units:

@@ -222,7 +222,8 @@ class AuditLog:
                 item = json.loads(raw)
                 seq, rec_prev, data, digest = int(item["seq"]), str(item["prev"]), str(item["data"]), str(item["hash"])
             except (ValueError, KeyError, TypeError):
-                return AuditCheck(False, index - 1, index, f"record {index} is not a readable record (damaged or cut short)")
+                return AuditCheck(False, index - 1, index,
+                                  f"record {index} is not a readable record (damaged or cut short)")
             if seq != index:
                 what = "missing (deleted)" if seq > index else "out of order or duplicated"
                 return AuditCheck(False, index - 1, index, f"record {index} is {what}: found record {seq} in its place")
@@ -230,7 +231,8 @@ class AuditLog:
                 return AuditCheck(False, index - 1, index,
                                   f"record {index} does not follow record {index - 1}: the chain is broken there")
             if _chain_hash(seq, rec_prev, data) != digest:
-                return AuditCheck(False, index - 1, index, f"record {index} was altered: its hash does not match its content")
+                return AuditCheck(False, index - 1, index,
+                                  f"record {index} was altered: its hash does not match its content")
             try:
                 self._cipher.decrypt_text(data, aad=_aad(seq, rec_prev))
             except DataLocked:

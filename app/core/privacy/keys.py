@@ -59,7 +59,7 @@ def keyring_usable() -> bool:
         if isinstance(backend, fail.Keyring):
             return False
         return float(getattr(backend, "priority", 0)) > 0
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure of the keyring library means: no usable keyring
         return False
 
 

@@ -187,7 +187,8 @@ class ConversationStore:
         with self._tx() as db:
             if db.execute("SELECT 1 FROM conversations WHERE conv_id = ?", (conv_id,)).fetchone() is None:
                 raise ConversationNotFound("this conversation no longer exists")
-            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conv_id = ?", (conv_id,)).fetchone()[0]
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conv_id = ?",
+                             (conv_id,)).fetchone()[0]
             db.execute(
                 "INSERT INTO messages (msg_id, conv_id, seq, role, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (msg_id, conv_id, seq, role, self._seal(body, msg_id, "body"), now),

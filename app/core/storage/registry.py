@@ -241,8 +241,8 @@ class Library:
         """Record that a file's chunks are about to change; returns its doc_id.
 
         The document gets a fresh key: chunks written before (and any copy the store keeps of
-        them) can no longer be read once this commits. ``library`` moves the document there; None keeps a known document where it is and puts a
-        new one in the default library.
+        them) can no longer be read once this commits. ``library`` moves the document there; None
+        keeps a known document where it is and puts a new one in the default library.
         """
         doc_id = self.doc_id_for(path)
         now = time.time()

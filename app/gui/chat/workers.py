@@ -121,7 +121,7 @@ class AskWorker(QRunnable):
                     done = event
             if pending:
                 self.signals.sig_text.emit(pending)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to the UI thread, which reports it
             self.signals.sig_failed.emit(exc)
         finally:
             self.signals.sig_finished.emit(self._save(store, parts, done))
@@ -142,6 +142,6 @@ class AskWorker(QRunnable):
         try:
             return store.append(self.conv_id, ASSISTANT, text, citations=cites, cancelled=cancelled,
                                 grounded=grounded, evidence=evidence, supported=supported, declined=declined)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to the UI thread, which reports it
             self.signals.sig_failed.emit(exc)
             return None

@@ -123,4 +123,5 @@ class LibraryController(QObject):
             self.panel.model.set_documents([])  # cleared first so skipped rows go too
             self.refresh()
 
-        self.lanes.run(self.lanes.ingest, work, done, lambda e: self.sig_message.emit(f"Could not remove: {user_message(e)}"))
+        self.lanes.run(self.lanes.ingest, work, done,
+                       lambda e: self.sig_message.emit(f"Could not remove: {user_message(e)}"))

@@ -70,7 +70,7 @@ class IngestWorker(QRunnable):
                            password_for=self.password_for)
         except Cancelled:
             summary["cancelled"] = True
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to the UI thread in the summary
             summary["error"] = exc
         finally:
             summary.update({"ingested": counts[INGESTED], "unchanged": counts[UNCHANGED], "failed": counts[FAILED]})

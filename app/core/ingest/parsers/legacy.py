@@ -42,7 +42,7 @@ def parse_xls(path: Source) -> ParsedDocument:
         if "encrypted" in str(error).lower():
             raise PasswordRequired("password required: this Excel 97-2003 workbook is encrypted") from error
         raise ParseError(f"malformed Excel 97-2003 file: {error}") from error
-    except Exception as error:  # noqa: BLE001 - xlrd raises assertion and struct errors on damage
+    except Exception as error:
         raise ParseError(f"malformed Excel 97-2003 file: {type(error).__name__}: {error}") from error
     sections: list[Section] = []
     warnings: list[str] = []
@@ -140,5 +140,6 @@ def convert_with_libreoffice(path: Source, kind: str) -> MemoryFile:
         converted = work / "out" / f"input.{target}"
         if not converted.is_file():
             detail = done.stderr.decode("utf-8", errors="replace").strip()[-300:]
-            raise ParseError(f"LibreOffice could not convert this {suffix} file (damaged or protected?) {detail}".strip())
+            raise ParseError(
+                f"LibreOffice could not convert this {suffix} file (damaged or protected?) {detail}".strip())
         return MemoryFile(f"{path.stem}.{target}", converted.read_bytes())

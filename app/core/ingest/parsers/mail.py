@@ -80,7 +80,8 @@ def _attachments(message: EmailMessage, *, password: str | None, depth: int,
             continue
         try:
             name = part.get_filename()
-            inline_picture = part.get_content_maintype() == "image" and part.get("Content-ID") and not _is_attachment(part)
+            inline_picture = (part.get_content_maintype() == "image" and part.get("Content-ID")
+                              and not _is_attachment(part))
         except Exception:  # noqa: BLE001 - a damaged header: not an attachment we can name
             continue
         if not name or inline_picture or not (_is_attachment(part) or part.get_content_maintype() != "text"):

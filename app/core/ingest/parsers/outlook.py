@@ -34,7 +34,7 @@ def parse_msg(path: Source, *, read_embedded: ReadEmbedded, password: str | None
         raise ParseError(f"cannot read Outlook message: {error.strerror or error}") from error
     try:
         message = extract_msg.openMsg(data)
-    except Exception as error:  # noqa: BLE001 - olefile and extract-msg raise many types
+    except Exception as error:
         raise ParseError(f"malformed Outlook message: {type(error).__name__}: {error}") from error
     try:
         return _read(message, password=password, depth=depth, read_embedded=read_embedded)
