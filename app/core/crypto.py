@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.core.errors import DataLocked  # DataLocked re-exported for the callers of crypto
+from app.core.errors import DataLocked as DataLocked  # re-exported for the callers of crypto
 
 _VERSION = b"\x01"
 _NONCE = 12

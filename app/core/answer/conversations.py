@@ -7,12 +7,14 @@ Thread rule: any thread may call it; the store it wraps serialises its own SQLit
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import SanctumError
-from app.core.storage.conversations import history, title_from  # re-exported: turns into model history, titles
+from app.core.storage.conversations import history as history  # re-exported: the model's history of a conversation
+from app.core.storage.conversations import title_from as title_from  # re-exported: a title from a question
 from app.core.values import NEW_TITLE, Citation, Conversation, EvidenceQuote, StoredMessage
 
 if TYPE_CHECKING:
@@ -75,7 +77,7 @@ class ConversationService:
     def delete_message(self, msg_id: str) -> None:
         self._store().delete_message(msg_id)
 
-    def messages(self, conv_id: str) -> list[StoredMessage]:
+    def messages(self, conv_id: str) -> builtins.list[StoredMessage]:  # `list` is a method here
         return self._store().messages(conv_id)
 
     # -- finding and exporting --------------------------------------------------------------------

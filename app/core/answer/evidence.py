@@ -515,7 +515,7 @@ def check_answer(answer: str, question: str, passages: Sequence[str], evidence: 
         context: Per passage, its title/section words (as given to :func:`select_evidence`).
     """
     clean = re.sub(r"\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\]", " ", answer)
-    all_text = "\n".join(passages + [c or "" for c in context])
+    all_text = "\n".join([*passages, *(c or "" for c in context)])
     claimed = facts(clean)
     q_norm = _norm(question)
     # Facts the question itself states prove nothing about the answer; the rest must be found.

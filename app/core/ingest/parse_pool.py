@@ -68,7 +68,8 @@ class ParserPool:
 
     def submit(self, path: Path, *, password: str | None = None) -> Future[ParsedDocument]:
         """Queue a file; the worker starts on it as soon as the previous one is done."""
-        return self._pool.submit(_parse, self.timeout_s, str(path), password)
+        future: Future[ParsedDocument] = self._pool.submit(_parse, self.timeout_s, str(path), password)
+        return future
 
     def result(self, future: Future[ParsedDocument]) -> ParsedDocument:
         """Wait for a parse; every failure comes back as a ParseError with a reason."""

@@ -30,8 +30,9 @@ from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.storage.headers import HEADER_TOKENS, context_header, with_header
 from app.core.storage.keywords import KeywordIndex
-from app.core.storage.registry import READY, Document, Library
+from app.core.storage.registry import READY, Library
 from app.core.storage.vectors import StoredChunk, VectorStore
+from app.core.values import Document
 
 if TYPE_CHECKING:
     from app.core.privacy.audit import AuditLog
@@ -265,11 +266,11 @@ class IngestService:
             started = time.perf_counter()
             if progress:
                 progress(IngestProgress(index, total, path, "checking"))
-            outcome = self._check_unchanged(path, reindex=reindex, started=started, todo=todo)
-            if outcome:
-                outcomes.append(outcome)
+            unchanged = self._check_unchanged(path, reindex=reindex, started=started, todo=todo)
+            if unchanged:
+                outcomes.append(unchanged)
                 if on_file:
-                    on_file(outcome)
+                    on_file(unchanged)
         if not todo:
             return outcomes
         pool = self._pool or ParserPool(timeout_s=self.settings.parse_timeout_s)
@@ -312,7 +313,7 @@ class IngestService:
                 if progress:
                     progress(IngestProgress(done + len(batch), total, path, "reading"))
                 try:
-                    parsed = self._parsed(pool, future, path, password_for)  # type: ignore[arg-type]
+                    parsed = self._parsed(pool, future, path, password_for)
                     fill()
                     if progress:
                         progress(IngestProgress(done + len(batch), total, path, "chunking"))
@@ -369,7 +370,8 @@ class IngestService:
             return
         if progress:
             progress(IngestProgress(done, total, jobs[-1].path, "embedding"))
-        pause = (lambda: self.cpu.wait_turn(cancelled)) if self.cpu is not None else None
+        cpu = self.cpu
+        pause = (lambda: cpu.wait_turn(cancelled)) if cpu is not None else None
         vectors = self.embedder.embed(texts, cancelled=cancelled, pause=pause)
         start = 0
         for unit in units:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from app.core.errors import ModelError
 class Tokenizer(Protocol):
     """The part of a Hugging Face fast tokenizer the chunker needs."""
 
-    def __call__(self, text: str, **kwargs: object) -> dict[str, list]: ...
+    def __call__(self, text: str, **kwargs: object) -> dict[str, list[Any]]: ...
 
 
 PAUSABLE_BATCH = 16
@@ -143,4 +143,5 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """Embed one query; returns a (dimension,) unit vector."""
-        return self.embed([text])[0]
+        vector: np.ndarray = self.embed([text])[0]
+        return vector

@@ -18,7 +18,7 @@ from typing import Any
 
 from app.core.errors import ModelError
 from app.core.models.gguf import GGUFInfo, read_gguf_info
-from app.core.values import Message  # a value type, re-exported for the model's callers
+from app.core.values import Message as Message  # a value type, re-exported for the model's callers
 
 # Used only when a GGUF file carries no chat template of its own (base models).
 _PLAIN_TEMPLATE = (

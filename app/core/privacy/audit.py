@@ -25,6 +25,7 @@ import hmac
 import itertools
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -94,7 +95,7 @@ def _aad(seq: int, prev: str) -> bytes:
 def _file_lock(path: Path) -> Iterator[None]:
     """An exclusive lock between processes (the GUI and a CLI command may append at once)."""
     with open(path, "a+b") as fh:
-        if os.name == "nt":  # pragma: no cover - Windows
+        if sys.platform == "win32":  # pragma: no cover - Windows
             import msvcrt
 
             msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)

@@ -115,7 +115,7 @@ def conversation_from_json(data: Any) -> Conversation:
         if (not isinstance(raw, dict) or not isinstance(raw.get("text"), str)
                 or raw.get("role") not in ("user", "assistant")):
             raise ExportError(f'turn {i} needs "role" ("user" or "assistant") and "text"')
-        cites = []
+        cites: list[Citation] = []
         for c in raw.get("citations") or []:
             if not isinstance(c, dict) or "path" not in c:
                 raise ExportError(f'a citation in turn {i} needs at least a "path"')

@@ -22,7 +22,7 @@ from typing import Any
 
 from app.core.config import atomic_write_text
 from app.core.crypto import KEY_BYTES, Cipher, DataLocked
-from app.core.errors import PassphraseRequired  # re-exported for the callers of keys
+from app.core.errors import PassphraseRequired as PassphraseRequired  # re-exported for the callers of keys
 
 SERVICE = "Sanctum"
 KEYINFO = "keyinfo.json"

@@ -19,7 +19,7 @@ number that happens to cover the same digits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 EMAIL, PHONE, IBAN, CARD, SSN, NHS, DOB = "email", "phone", "iban", "card", "ssn", "nhs", "dob"
@@ -199,8 +199,9 @@ def find_personal_data(text: str, *, kinds: Sequence[str] = KINDS,
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown kinds of personal data: {', '.join(sorted(unknown))}")
-    finders = {EMAIL: _find_emails, IBAN: _find_ibans, CARD: _find_cards, SSN: _find_ssns, NHS: _find_nhs,
-               DOB: _find_dobs, PHONE: lambda t: _find_phones(t, regions)}
+    finders: dict[str, Callable[[str], Iterable[Finding]]] = {
+        EMAIL: _find_emails, IBAN: _find_ibans, CARD: _find_cards, SSN: _find_ssns, NHS: _find_nhs,
+        DOB: _find_dobs, PHONE: lambda t: _find_phones(t, regions)}
     chosen: list[Finding] = []
     for kind in KINDS:  # strongest evidence first
         if kind not in kinds:

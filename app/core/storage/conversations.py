@@ -9,6 +9,7 @@ Only ids, roles, order, timestamps and the chosen document ids (hashes of paths)
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -202,7 +203,7 @@ class ConversationStore:
         with self._tx() as db:
             db.execute("DELETE FROM messages WHERE msg_id = ?", (msg_id,))
 
-    def messages(self, conv_id: str) -> list[StoredMessage]:
+    def messages(self, conv_id: str) -> builtins.list[StoredMessage]:  # `list` is a method here
         """A conversation's messages in order."""
         with self._lock:
             rows = self._db.execute("SELECT * FROM messages WHERE conv_id = ? ORDER BY seq", (conv_id,)).fetchall()

@@ -63,7 +63,7 @@ def parse_xls(path: Source) -> ParsedDocument:
 
 
 def _sheet_text(sheet: Any, name: str, datemode: int, warnings: list[str]) -> str:
-    lines = []
+    lines: list[str] = []
     cells = 0
     for row in range(sheet.nrows):
         values = [_cell_text(cell, datemode) for cell in sheet.row(row)]
@@ -93,7 +93,7 @@ def _cell_text(cell: Any, datemode: int) -> str:
             moment = xlrd.xldate.xldate_as_datetime(value, datemode)
         except (ValueError, OverflowError, xlrd.xldate.XLDateError):
             return str(value)
-        return moment.date().isoformat() if moment.time() == dt.time(0) else moment.isoformat(sep=" ")
+        return str(moment.date().isoformat() if moment.time() == dt.time(0) else moment.isoformat(sep=" "))
     if kind == xlrd.XL_CELL_NUMBER:
         return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else format(value, ".15g")
     return " ".join(str(value).split())

@@ -148,6 +148,7 @@ def _decode_words(raw: str) -> str:
 
 def _body_text(message: EmailMessage) -> str:
     for kind in ("plain", "html"):
+        part: Message | None
         try:
             part = message.get_body(preferencelist=(kind,))
         except Exception:  # noqa: BLE001 - a damaged MIME tree: fall through to the walk below
@@ -237,7 +238,7 @@ def _protection(message: EmailMessage) -> str | None:
         kind = _ENCRYPTED_TYPES.get(part.get_content_type())
         if kind is None:
             continue
-        if kind == "S/MIME" and (part.get_param("smime-type") or "").lower() == "signed-data":
+        if kind == "S/MIME" and str(part.get_param("smime-type") or "").lower() == "signed-data":
             return "signed e-mail (S/MIME, opaque signature): the body is wrapped inside the signature"
         return f"encrypted e-mail ({kind}): the body is encrypted"
     return None

@@ -228,7 +228,7 @@ def _read_workbook(workbook: Any) -> ParsedDocument:
 def _sheet_text(sheet: Any, name: str, warnings: list[str]) -> str:
     # The stored dimension is often wrong (A1:XFD1048576); without it rows are read as stored.
     sheet.reset_dimensions()
-    lines = []
+    lines: list[str] = []
     cells_read = 0
     for row in sheet.iter_rows(values_only=True):
         cells_read += len(row)
