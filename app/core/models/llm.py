@@ -44,6 +44,10 @@ class GenerationStats:
 class ChatModel:
     """A GGUF chat model loaded with llama-cpp-python.
 
+    Thread rule: one owner (the engine), any thread; a lock lets one generation, prefill or
+    judgement use the llama.cpp context at a time (it is not re-entrant), and ``close`` waits for
+    the one in progress. The GUI asks from its inference lane only.
+
     Args:
         path: The .gguf file; its header is checked before llama.cpp sees it.
         context_size: Tokens of context (capped at what the model was trained for).

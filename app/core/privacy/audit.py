@@ -135,6 +135,9 @@ def _last_line(fh: IO[bytes]) -> bytes | None:
 class AuditLog:
     """Appends records to, verifies and exports the audit log of one data directory.
 
+    Thread rule: any thread, and any process (the GUI and a CLI command at once): each append
+    holds an exclusive lock on ``audit.lock`` from reading the last record to writing the new one.
+
     Args:
         path: The log file (``audit.log``); ``audit.head`` and ``audit.lock`` sit beside it.
         cipher: Encrypts records and signs the head.

@@ -64,6 +64,9 @@ class ConversationNotFound(SanctumError):
 class ConversationStore:
     """Lists, creates, renames and deletes conversations; appends and reads their messages.
 
+    Thread rule: any thread; one lock serialises the SQLite connection, statements and
+    transactions alike.
+
     Args:
         db_path: The SQLite file.
         cipher: Encrypts every text field.

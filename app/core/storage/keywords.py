@@ -110,6 +110,9 @@ class Analyzer:
 class KeywordIndex:
     """BM25 over chunks, stored encrypted in one file.
 
+    Thread rule: any thread; one re-entrant lock guards the index in memory and its file, and
+    each thread stems with its own :class:`Analyzer` stemmer (PyStemmer objects are not thread-safe).
+
     Args:
         path: The index file.
         cipher: Encrypts the file and hashes the terms.
