@@ -87,10 +87,12 @@ case "$action" in
   install) say "done. Start Sanctum with: $venv/bin/sanctum" ;;
   run) exec "$venv/bin/sanctum" "$@" ;;
   test)
-    say "checking that the core never imports Qt"
+    say "checking the import contracts (layers, no cycles, what the front ends may import)"
     (cd "$root" && "$venv/bin/lint-imports" --no-cache)
     say "linting"
     "$venv/bin/ruff" check app tests
+    say "type-checking the core (mypy, strict)"
+    (cd "$root" && "$venv/bin/mypy")
     say "running the tests (inside a private D-Bus session with an unlocked gnome-keyring)"
     keyring_home=$(mktemp -d)  # the test keyring's files: never the user's own keyring
     trap 'rm -rf "$keyring_home"' EXIT
