@@ -49,6 +49,8 @@ AUDIT_EXPORTED = "audit.exported"
 APPLOCK_SET = "applock.set"
 APPLOCK_CLEARED = "applock.cleared"
 APPLOCK_UNLOCK_FAILED = "applock.unlock_failed"
+CHAT_SERVER_SWITCHED = "chat_server.switched"  # between the local model and a team server
+CHAT_SERVER_CONNECTED = "chat_server.connected"
 
 
 class AuditError(SanctumError):
