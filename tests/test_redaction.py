@@ -47,3 +47,49 @@ def test_each_miss_of_the_review_is_now_redacted(text: str, kind: str, secret: s
 ])
 def test_rules_keep_what_only_looks_like_personal_data(text: str) -> None:
     assert find_personal_data(text, kinds=RULE_KINDS) == []
+
+
+# -- names (the real spaCy model) ------------------------------------------------------------------
+LETTER = (
+    "Dear Dr Okafor,\n"
+    "Thank you for seeing Mrs Maria Gonzales (DOB 02/11/1958), whom I reviewed on Nightingale Ward.\n"
+    "Patient: GONZALES, Maria\n"
+    "Mrs Gonzales has Parkinson's disease and takes Metformin 500 mg BD and Warfarin 5 mg.\n"
+    "Her daughter, Aisling O'Connor, can be reached on 07700 900461.\n"
+    "Yours sincerely,\nDr Chinedu Okafor, St Thomas' Hospital"
+)
+
+
+def test_names_are_redacted_with_their_titles_kept() -> None:
+    redacted = redact(LETTER)
+    for name in ("Okafor", "Maria", "Gonzales", "GONZALES", "Aisling", "O'Connor", "Chinedu"):
+        assert name not in redacted, redacted
+    assert "Dear Dr [NAME]," in redacted and "Mrs [NAME] has" in redacted and "Patient: [NAME]" in redacted
+    for kept in ("Nightingale Ward", "Parkinson's disease", "Metformin", "Warfarin", "St Thomas' Hospital"):
+        assert kept in redacted, redacted
+
+
+# Hard negatives: none of these holds personal data, and none may lose a word.
+HARD_NEGATIVES = [
+    "Started on Warfarin 5 mg and Metformin 500 mg BD; stop Naproxen.",
+    "Switch Tazocin to Augmentin when afebrile; Oramorph 2.5 mg PRN; Clexane 40 mg SC OD.",
+    "Humira fortnightly; Keytruda cycle 3 delayed; Apixaban 5 mg BD.",
+    "Transferred from Nightingale Ward to Keats Ward; Lister Ward is closed.",
+    "Referred to St Thomas' Hospital, then the John Radcliffe Hospital in Oxford.",
+    "Outpatient MRI at St Mary's Hospital; tertiary opinion from Great Ormond Street.",
+    "Addenbrooke's Hospital accepted the transfer; Guy's Hospital renal unit will dialyse.",
+    "Known Parkinson's disease, Crohn's disease and Hodgkin lymphoma.",
+    "Glasgow Coma Scale 15/15; Wells score 1; Apgar scores 9 and 10.",
+    "Transfer via Barclays or Lloyds Bank; portfolio with Charles Schwab and Morgan Stanley.",
+    "Appointment on 12/03/2025 at 10:30; admitted 2025/01/14, discharged 2025/01/19.",
+    "Letter dated 02-Jan-2025; scan booked for 30 June 2025.",
+    "Payment of GBP 4,111,111.11 received; total assets EUR 5.105.105.105.100.",
+    "Invoice 4111-1111-1111-1112 is unpaid; order number 4021 5543 1209 8873 dispatched.",
+    "Patient Information Leaflet given. Patient was seen in clinic and is improving.",
+    "Dear Sir or Madam, please find the statement enclosed.",
+]
+
+
+@pytest.mark.parametrize("text", HARD_NEGATIVES)
+def test_no_over_redaction_of_drugs_wards_hospitals_banks_dates_and_amounts(text: str) -> None:
+    assert find_personal_data(text) == [], find_personal_data(text)
