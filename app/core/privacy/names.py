@@ -49,7 +49,9 @@ _FIELDS = (r"patient(?:'s)?\s+name|patient|name|full\s+name|surname|forename|cli
            r"next\s+of\s+kin|nok|signed(?:\s+by)?|signature|dear|consultant|registrar|gp|referrer|"
            r"referred\s+by|seen\s+by|reviewed\s+by|dictated\s+by|typed\s+by|analyst|executor|attorney|"
            r"authorised\s+signatory|carer|attn|attention|c/o|mother|father|husband|wife|son|daughter|"
-           r"brother|sister|niece|nephew|partner|paramedic|physio|midwife")
+           r"brother|sister|niece|nephew|partner|paramedic|physio|midwife|"
+           r"spoke\s+(?:to|with)|spoken\s+(?:to|with)|discussed\s+with|phoned|rang|informed|accompanied\s+by|"
+           r"brought\s+in\s+by|escorted\s+by|visited\s+by|on\s+behalf\s+of")
 # … and labels that name a person only with a colon ("From: Gemma Price", never "from Pfizer").
 _COLON_FIELDS = r"from|to|cc|author|owner|caller|contact|requester|sender|recipient|witness|interpreter"
 _WORD = r"(?:(?:Mc|Mac|O['’]|D['’])?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'’][A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)*|[A-ZÀ-ÖØ-Þ]{2,}(?:[-'’][A-ZÀ-ÖØ-Þ]+)*)"
@@ -98,7 +100,8 @@ _INSTITUTION_AFTER = re.compile(
     r"^(?:['’]s?)? ?(?:Ward|Wards|Unit|Hospital|Hospitals|Clinic|Centre|Center|House|Wing|Suite|Building|Trust|"
     r"Surgery|Practice|Medical|Health|Healthcare|Healthineers|Institute|College|University|School|Foundation|"
     r"Bank|Banking|Building Society|Group|Ltd|plc|PLC|GmbH|AG|Inc|LLP|Capital|Securities|Sachs|Stanley|Fargo|"
-    r"Chartered|Road|Street|Lane|Avenue|Square|Station|Park|Way|Close|Court|Drive|courses?|"
+    r"Chartered|Road|Street|Lane|Avenue|Square|Station|Park|Way|Close|Court|Drive|courses?|branch|office|site|"
+    r"campus|Lodge|care home|Hall|Manor|"
     r"disease|syndrome|palsy|sign|test|tests|criteria|score|scores|Scale|scale|lymphoma|dementia|phenomenon|"
     r"thyroiditis|oesophagus|esophagus|contracture|ulcer|cyst|fracture|manoeuvre|maneuver|reflex|triad|"
     r"classification|staging|grade|formula|equation|law|node|nodes|tumou?r|sarcoma|encephalopathy|"
