@@ -51,7 +51,10 @@ _FIELDS = (r"patient(?:'s)?\s+name|patient|name|full\s+name|surname|forename|cli
            r"authorised\s+signatory|carer|attn|attention|c/o|mother|father|husband|wife|son|daughter|"
            r"brother|sister|niece|nephew|partner|paramedic|physio|midwife|"
            r"spoke\s+(?:to|with)|spoken\s+(?:to|with)|discussed\s+with|phoned|rang|informed|accompanied\s+by|"
-           r"brought\s+in\s+by|escorted\s+by|visited\s+by|on\s+behalf\s+of")
+           r"brought\s+in\s+by|escorted\s+by|visited\s+by|on\s+behalf\s+of|neighbour|neighbor|friend|landlord|"
+           r"landlady|colleague|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|fianc[ée]e?|"
+           r"girlfriend|boyfriend|stepson|stepdaughter|regards|kind\s+regards|best\s+wishes|many\s+thanks|thanks|"
+           r"cheers|hi|hello")
 # … and labels that name a person only with a colon ("From: Gemma Price", never "from Pfizer").
 _COLON_FIELDS = r"from|to|cc|author|owner|caller|contact|requester|sender|recipient|witness|interpreter"
 _WORD = r"(?:(?:Mc|Mac|O['’]|D['’])?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'’][A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)*|[A-ZÀ-ÖØ-Þ]{2,}(?:[-'’][A-ZÀ-ÖØ-Þ]+)*)"
@@ -225,6 +228,12 @@ def _plausible(text: str, start: int, end: int, *, cued: bool) -> bool:
     return True
 
 
+# Surnames that are also words of _NOT_NAME_WORDS: after a title and a first name they are names
+# ("Dr Paul Ward", "Mrs Joan Hall"); first or alone they are not ("Sister Ward").
+_SURNAME_WORDS = frozenset({"ward", "hall", "house", "bank", "park", "price", "lodge", "court", "wing", "green",
+                            "hill", "field", "street", "lane", "way", "close", "nurse", "march", "may", "june"})
+
+
 def _cued(text: str) -> Iterable[tuple[int, int]]:
     for pattern in (_TITLE_CUE, _FIELD_CUE):
         for m in pattern.finditer(text):
@@ -233,8 +242,10 @@ def _cued(text: str) -> Iterable[tuple[int, int]]:
             words = _name_words(text[start:end])
             # Stop at the first word that is not a name ("Patient Information Leaflet" → nothing).
             keep = end
-            for w in re.finditer(r"\S+", text[start:end]):
+            for n, w in enumerate(re.finditer(r"\S+", text[start:end])):
                 core = w.group(0).strip(",.")
+                if n > 0 and pattern is _TITLE_CUE and core.lower() in _SURNAME_WORDS:
+                    continue
                 if core.lower() in _NOT_NAME_WORDS or _drug(core) or _PROFESSION.search(core):
                     keep = start + w.start()
                     break
@@ -243,6 +254,27 @@ def _cued(text: str) -> Iterable[tuple[int, int]]:
             trimmed = _trim(text, start, keep)
             if trimmed and words and _plausible(text, *trimmed, cued=True):
                 yield trimmed
+
+
+def _given_names(text: str) -> Iterable[tuple[int, int]]:
+    """A known given name with the surname after it ("to Marcus Hale"), or alone if unambiguous ("Rita")."""
+    from app.core.privacy.first_names import AMBIGUOUS, FIRST_NAMES
+
+    for m in re.finditer(rf"(?<![\w'’.-])(?P<first>{_WORD})(?P<rest>(?: {_INITIAL}(?= ))?(?: (?:{_PARTICLE} )*{_WORD}){{0,2}})",
+                         text):
+        first = m.group("first")
+        if first.isupper() or first.lower() not in FIRST_NAMES:
+            continue
+        end = m.end("first")
+        for w in re.finditer(r" (\S+)", m.group("rest")):
+            core = w.group(1)
+            if core.lower() in _NOT_NAME_WORDS or _drug(core) or _PROFESSION.search(core) or core.isupper():
+                break
+            end = m.end("first") + w.end()
+        if end == m.end("first") and first.lower() in AMBIGUOUS:
+            continue
+        if _plausible(text, m.start(), end, cued=False):
+            yield m.start(), end
 
 
 def find_names(text: str) -> list[tuple[int, int]]:
@@ -254,6 +286,7 @@ def find_names(text: str) -> list[tuple[int, int]]:
     if not re.search(r"[A-ZÀ-ÖØ-Þ]", text):
         return []
     spans: list[tuple[int, int]] = list(_cued(text))
+    spans += _given_names(text)
     for start, end, common_noun in _people(text):
         trimmed = _trim(text, start, end)
         if not trimmed:
