@@ -568,9 +568,102 @@ NEGATIVES3: list[Item] = [
     ("Dear Colleague, please see the attached discharge summary.", []),
 ]
 
+# A fourth batch, written after the third held-out score led to more fixes (given names, sign-offs)
+# and before its own held-out half was scored: the clean estimate of the final redactor.
+CLINICAL4: list[Item] = [
+    ("Mr Ogunleye's wife, Folake, asked whether he can drive after the TIA.",
+     [("name", "Ogunleye"), ("name", "Folake")]),
+    ("Seen alongside student nurse Becky Armitage; wound swab sent.",
+     [("name", "Becky Armitage")]),
+    ("Outpatient letter: Dear Ms Jovanovic, I enclose the results of your endoscopy.",
+     [("name", "Jovanovic")]),
+    ("Referral from Dr Grainne Fitzpatrick regarding Oisin Brady, 15, with recurrent syncope.",
+     [("name", "Grainne Fitzpatrick"), ("name", "Oisin Brady")]),
+    ("Ward clerk to call Mrs Lomax's son (Gary) on 0161 496 0734 about visiting times.",
+     [("name", "Lomax"), ("name", "Gary"), ("phone", "0161 496 0734")]),
+    ("Patient: Wojciech Kaminski | DOB: 30-Apr-1961 | NHS: 700 031 7485",
+     [("name", "Wojciech Kaminski"), ("dob", "30-Apr-1961"), ("nhs", "700 031 7485")]),
+    ("Emma Lindahl, a 44-year-old teacher, attended with a breast lump; triple assessment arranged.",
+     [("name", "Emma Lindahl")]),
+    ("MDT members: Dr R. Coyle (radiology), Dr T. Amadi (pathology), Ms L. Grant (CNS).",
+     [("name", "R. Coyle"), ("name", "T. Amadi"), ("name", "L. Grant")]),
+    ("Advance care plan witnessed by Reverend Alan Crisp, hospital chaplain.",
+     [("name", "Alan Crisp")]),
+    ("He lives with his partner Jamal and their two dogs; independent with ADLs.",
+     [("name", "Jamal")]),
+    ("Mrs Halima Said was given a leaflet on Metformin and the diabetes education course.",
+     [("name", "Halima Said")]),
+    ("Baby Zara Quinn (born 11/01/2025) was reviewed by the neonatal team.",
+     [("name", "Zara Quinn"), ("dob", "11/01/2025")]),
+    ("Message left for Fergus Doyle on his mobile 07700 900 228 to rebook.",
+     [("name", "Fergus Doyle"), ("phone", "07700 900 228")]),
+    ("Prof. Adaeze Nwankwo will lead the rheumatology clinic on Friday.",
+     [("name", "Adaeze Nwankwo")]),
+    ("Consent obtained by Dr Miguel Santos for a flexible cystoscopy.",
+     [("name", "Miguel Santos")]),
+    ("Collateral history from flatmate Priscilla Owusu: he had been drinking heavily.",
+     [("name", "Priscilla Owusu")]),
+]
+
+BANK4: list[Item] = [
+    ("Dear Mrs Featherstone, your ISA transfer from Nationwide is complete.",
+     [("name", "Featherstone")]),
+    ("Payment from Nikolai Sorokin to GB67 RJPP 2698 1976 0473 93 held for review.",
+     [("name", "Nikolai Sorokin"), ("iban", "GB67 RJPP 2698 1976 0473 93")]),
+    ("Visa 4799 2649 4149 7066 — cardholder: Ms Imogen Tate — replaced.",
+     [("card", "4799 2649 4149 7066"), ("name", "Imogen Tate")]),
+    ("Applicant SSN 393-89-5039; employer letter signed by Dwayne Mercer, HR.",
+     [("ssn", "393-89-5039"), ("name", "Dwayne Mercer")]),
+    ("Thanks Siobhan, I've updated the address. Best wishes, Colm",
+     [("name", "Siobhan"), ("name", "Colm")]),
+    ("Refund to IE40 GQOR 3649 4669 2297 92 requested by Mr Cathal Byrne by phone.",
+     [("iban", "IE40 GQOR 3649 4669 2297 92"), ("name", "Cathal Byrne")]),
+    ("Customer: Wanjiru Kamau; contact wanjiru.kamau@gmail.com; prefers email.",
+     [("name", "Wanjiru Kamau"), ("email", "wanjiru.kamau@gmail.com")]),
+    ("Card 5426 1441 8999 4958 stopped at the request of her attorney, Gordon Blake.",
+     [("card", "5426 1441 8999 4958"), ("name", "Gordon Blake")]),
+    ("Elderly customer Mavis Underwood was accompanied by a man who did all the talking.",
+     [("name", "Mavis Underwood")]),
+    ("Date of birth on file for Mr Pradeep Nair: 1972/08/14.",
+     [("name", "Pradeep Nair"), ("dob", "1972/08/14")]),
+]
+
+RULES4: list[Item] = [
+    ("NHS 239 423 6558 / hospital no. K449120", [("nhs", "239 423 6558")]),
+    ("nhs number 3518660322", [("nhs", "3518660322")]),
+    ("SSN: 764250405", [("ssn", "764250405")]),
+    ("Ph: +44 (0)20 7946 0311", [("phone", "+44 (0)20 7946 0311")]),
+]
+
+NEGATIVES4: list[Item] = [
+    ("Referred to the Princess Alexandra Hospital, Harlow.", []),
+    ("Transferred from King George Hospital to Queen's Hospital, Romford.", []),
+    ("Florence Nightingale Hospice accepted the referral.", []),
+    ("Meet at Victoria Station, then take the Elizabeth line to Paddington.", []),
+    ("The grace period for the payment ends on 28 February.", []),
+    ("Will review in clinic in six weeks; Mark the date in the diary.", []),
+    ("Patient moved to Holly Ward, then to Rowan Ward on Tuesday.", []),
+    ("Clinic at Charlotte Street; parking on Albert Road.", []),
+    ("Alexandra Palace car park, exit 3.", []),
+    ("Warfarin clinic INR 2.4; continue current dose.", []),
+    ("Dexamethasone 6 mg OD for 10 days; Remdesivir not indicated.", []),
+    ("Methotrexate 15 mg weekly with Folic acid 5 mg.", []),
+    ("Lewy body dementia; Huntington's chorea excluded.", []),
+    ("Hartmann's procedure in 2019; Hartmann's solution 1 L over 8 hours.", []),
+    ("Wernicke's encephalopathy risk: Pabrinex given.", []),
+    ("Standing order to Thames Water and Octopus Energy.", []),
+    ("Card issued by Revolut; savings with Chase UK.", []),
+    ("Amount 4799.26 refunded on 12 March 2025.", []),
+    ("Sort code 60-16-13; account 31926819.", []),
+    ("Letter received 03/03/2025; appointment 17/03/2025.", []),
+    ("Best wishes from the endoscopy team.", []),
+    ("Thanks again for your referral.", []),
+]
+
 SECTIONS = {"clinical": CLINICAL, "bank": BANK, "rules": RULES, "negatives": NEGATIVES,
             "clinical2": CLINICAL2, "bank2": BANK2, "rules2": RULES2, "negatives2": NEGATIVES2,
-            "clinical3": CLINICAL3, "bank3": BANK3, "rules3": RULES3, "negatives3": NEGATIVES3}
+            "clinical3": CLINICAL3, "bank3": BANK3, "rules3": RULES3, "negatives3": NEGATIVES3,
+            "clinical4": CLINICAL4, "bank4": BANK4, "rules4": RULES4, "negatives4": NEGATIVES4}
 SEED = 12
 
 
