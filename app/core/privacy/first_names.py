@@ -44,6 +44,8 @@ sara sarah scott sean sebastian sergei shane sharon sheila shirley simon sinead 
 stefan stephanie stephen steven stuart susan suzanne sven tanya tariq terence terrence thomas tim timothy
 tobias tom tomasz tony tracey trevor tyler ursula usman valentina valerie vanessa victor vikram vincent
 violet vivian vladimir walter wayne wendy william winifred wojciech xavier yasmin yusuf yuki zainab zara zoe
+aoife cathal ciaran colm deirdre eamon eamonn fergus grainne niamh oisin padraig roisin saoirse seamus sean
+eilidh morag ailsa catriona kirsteen lachlan murdo torquil euan iain alasdair rory mhairi
 """)
 
 #: Given names that are also ordinary words, places or ward names: never a person on their own.

@@ -54,7 +54,9 @@ _FIELDS = (r"patient(?:'s)?\s+name|patient|name|full\s+name|surname|forename|cli
            r"brought\s+in\s+by|escorted\s+by|visited\s+by|on\s+behalf\s+of|neighbour|neighbor|friend|landlord|"
            r"landlady|colleague|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|fianc[ée]e?|"
            r"girlfriend|boyfriend|stepson|stepdaughter|regards|kind\s+regards|best\s+wishes|many\s+thanks|thanks|"
-           r"cheers|hi|hello")
+           r"cheers|hi|hello|message\s+(?:left\s+)?for|left\s+a\s+message\s+for|"
+           r"(?:student|staff|charge|specialist|district|practice|community)\s+nurse|nurse|chaplain|social\s+worker|"
+           r"interpreter|advocate|key\s*worker|flatmate|housemate|lodger|guardian|foster\s+carer")
 # … and labels that name a person only with a colon ("From: Gemma Price", never "from Pfizer").
 _COLON_FIELDS = r"from|to|cc|author|owner|caller|contact|requester|sender|recipient|witness|interpreter"
 _WORD = r"(?:(?:Mc|Mac|O['’]|D['’])?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'’][A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)*|[A-ZÀ-ÖØ-Þ]{2,}(?:[-'’][A-ZÀ-ÖØ-Þ]+)*)"
@@ -256,6 +258,12 @@ def _cued(text: str) -> Iterable[tuple[int, int]]:
                 yield trimmed
 
 
+def _ambiguous_alone(span: str) -> bool:
+    from app.core.privacy.first_names import AMBIGUOUS
+
+    return span.lower() in AMBIGUOUS
+
+
 def _given_names(text: str) -> Iterable[tuple[int, int]]:
     """A known given name with the surname after it ("to Marcus Hale"), or alone if unambiguous ("Rita")."""
     from app.core.privacy.first_names import AMBIGUOUS, FIRST_NAMES
@@ -292,6 +300,8 @@ def find_names(text: str) -> list[tuple[int, int]]:
         if not trimmed:
             continue
         cued = any(s <= trimmed[0] and trimmed[1] <= e for s, e in spans)
+        if not cued and _ambiguous_alone(text[trimmed[0] : trimmed[1]]):
+            continue  # "Mark the date": a given name that is also a word needs more than the model's guess
         if (cued or not common_noun) and _plausible(text, *trimmed, cued=cued):
             spans.append(trimmed)
     # Every other occurrence of a word of a found name, as a whole word ("Mrs Gonzales" … "Gonzales").
