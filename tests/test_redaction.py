@@ -69,6 +69,11 @@ def test_names_are_redacted_with_their_titles_kept() -> None:
         assert kept in redacted, redacted
 
 
+def test_names_without_a_title_are_found_from_the_model_and_given_names() -> None:
+    text = "Transfer of GBP 900 to Marcus Hale. Spoke to Tariq, her brother. Regards, Anika"
+    assert redact(text) == "Transfer of GBP 900 to [NAME]. Spoke to [NAME], her brother. Regards, [NAME]"
+
+
 # Hard negatives: none of these holds personal data, and none may lose a word.
 HARD_NEGATIVES = [
     "Started on Warfarin 5 mg and Metformin 500 mg BD; stop Naproxen.",
@@ -87,6 +92,9 @@ HARD_NEGATIVES = [
     "Invoice 4111-1111-1111-1112 is unpaid; order number 4021 5543 1209 8873 dispatched.",
     "Patient Information Leaflet given. Patient was seen in clinic and is improving.",
     "Dear Sir or Madam, please find the statement enclosed.",
+    "Clinic at Charlotte Street; parking on Albert Road; Florence Nightingale Hospice accepted the referral.",
+    "Will review in clinic in six weeks; Mark the date in the diary. The grace period ends on Friday.",
+    "Vaccine batch from Pfizer; scanner by Siemens Healthineers; taxi by Addison Lee.",
 ]
 
 

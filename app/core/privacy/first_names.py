@@ -54,3 +54,4 @@ albert amber april angel autumn bill brook charity christian daisy dawn dean fai
 hope iris ivy jack jade joy june lee mark may melody miles ray rose rowan ruby victoria violet will summer
 elizabeth stanley mason marcus chase frank guy august sterling sunny
 """)
+FIRST_NAMES = FIRST_NAMES | AMBIGUOUS

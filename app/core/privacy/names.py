@@ -99,14 +99,18 @@ _EPONYMOUS_FIRMS = re.compile(
     r"Charles Schwab|Morgan Stanley|Goldman Sachs|J\.? ?P\.? Morgan|Merrill Lynch|Charles Stanley|Edward Jones|"
     r"Raymond James|Hargreaves Lansdown|Rothschild|Schroders|Coutts|Lloyds|Barclays|John Lewis|Marks (?:&|and) Spencer|"
     r"Johnson (?:&|and) Johnson|Procter (?:&|and) Gamble|Eli Lilly|Ernst (?:&|and) Young|Addison Lee|Sainsbury['’]?s?|"
-    r"Johns Hopkins|Kaiser Permanente|Mayo|Boots|Abbott|Roche|Bayer|Wells Fargo|Rolls[- ]Royce")
+    r"Johns Hopkins|Kaiser Permanente|Mayo|Boots|Abbott|Roche|Bayer|Wells Fargo|Rolls[- ]Royce|Pfizer|Merck|"
+    r"Sanofi|Novartis|Moderna|AstraZeneca|Janssen|Takeda|Bristol[- ]Myers Squibb|Siemens|Philips|Medtronic|"
+    r"Baxter|Fresenius|Smith (?:&|and) Nephew|Reckitt|Unilever|Ford|Ferrari|Dyson|Cadbury|Heinz|Kellogg['’]?s?|"
+    r"Macmillan|Marie Curie|Sue Ryder|Barnardo['’]?s")
 # What follows a "name" that is really an institution, a disease, a score or a place.
 _INSTITUTION_AFTER = re.compile(
     r"^(?:['’]s?)? ?(?:Ward|Wards|Unit|Hospital|Hospitals|Clinic|Centre|Center|House|Wing|Suite|Building|Trust|"
     r"Surgery|Practice|Medical|Health|Healthcare|Healthineers|Institute|College|University|School|Foundation|"
     r"Bank|Banking|Building Society|Group|Ltd|plc|PLC|GmbH|AG|Inc|LLP|Capital|Securities|Sachs|Stanley|Fargo|"
     r"Chartered|Road|Street|Lane|Avenue|Square|Station|Park|Way|Close|Court|Drive|courses?|branch|office|site|"
-    r"campus|Lodge|care home|Hall|Manor|"
+    r"campus|Lodge|care home|Hall|Manor|Hospice|Palace|Hotel|Gardens|Market|Library|Museum|Church|Chapel|"
+    r"Cathedral|Estate|Place|Terrace|Crescent|Row|Gate|Bridge|line|Line|Arms|"
     r"disease|syndrome|palsy|sign|test|tests|criteria|score|scores|Scale|scale|lymphoma|dementia|phenomenon|"
     r"thyroiditis|oesophagus|esophagus|contracture|ulcer|cyst|fracture|manoeuvre|maneuver|reflex|triad|"
     r"classification|staging|grade|formula|equation|law|node|nodes|tumou?r|sarcoma|encephalopathy|"
@@ -222,6 +226,8 @@ def _plausible(text: str, start: int, end: int, *, cued: bool) -> bool:
     if not cued:
         if _EPONYMOUS_FIRMS.fullmatch(span):
             return False
+        if any(_INSTITUTION_AFTER.match(" " + w) and w.lower() not in _SURNAME_WORDS for w in words[1:]):
+            return False  # "Charlotte Street", "Nightingale Hospice": a place named after someone
         if any(_drug(w) or _PROFESSION.search(w) or w.lower() in _NOT_NAME_WORDS
                or (len(w) <= 5 and _ABBREVIATION.fullmatch(w)) for w in words):
             return False
@@ -233,7 +239,7 @@ def _plausible(text: str, start: int, end: int, *, cued: bool) -> bool:
 # Surnames that are also words of _NOT_NAME_WORDS: after a title and a first name they are names
 # ("Dr Paul Ward", "Mrs Joan Hall"); first or alone they are not ("Sister Ward").
 _SURNAME_WORDS = frozenset({"ward", "hall", "house", "bank", "park", "price", "lodge", "court", "wing", "green",
-                            "hill", "field", "street", "lane", "way", "close", "nurse", "march", "may", "june"})
+                            "hill", "field", "lane", "way", "close", "nurse", "march", "may", "june"})
 
 
 def _cued(text: str) -> Iterable[tuple[int, int]]:
