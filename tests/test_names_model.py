@@ -51,3 +51,31 @@ def test_an_altered_model_is_refused_with_a_clear_message(tmp_path: Path, monkey
     ner_cfg.unlink()
     with pytest.raises(names.NamesModelError, match="run the setup again"):
         names.model_dir()
+
+
+def test_an_export_without_a_sound_model_fails_clearly_and_writes_nothing(tmp_path: Path) -> None:
+    copy = tmp_path / "shadow" / names.MODEL_PACKAGE
+    shutil.copytree(names.model_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / names.MODEL_DATA / "tok2vec" / "model").write_bytes(b"not the model")
+    out = tmp_path / "letter.md"
+    proc = _python(f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path / "shadow")!r})
+        from app.core.errors import SanctumError
+        from app.core.privacy.export import Conversation, Turn, export_conversation
+        conv = Conversation(title="Bed 4", turns=[Turn("assistant", "Mrs Joan Pike is ready to go home.")])
+        try:
+            export_conversation(conv, {str(out)!r}, redact=True)
+        except SanctumError as exc:
+            print("refused:", exc)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "refused: names cannot be redacted" in proc.stdout and "damaged or altered" in proc.stdout
+    assert not out.exists() and list(tmp_path.glob("letter*")) == []
+
+
+def test_long_text_is_read_in_pieces_with_the_right_offsets() -> None:
+    line = "Routine observations were stable overnight and the plan is unchanged.\n"
+    text = line * 1500 + "Reviewed by Dr Sarah Patel and her colleague Tom Brady.\n"  # ~105,000 characters
+    spans = names.find_names(text)
+    assert [text[s:e] for s, e in spans] == ["Sarah Patel", "Tom Brady"]

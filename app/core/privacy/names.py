@@ -184,13 +184,31 @@ def _pipeline() -> Any:
         return _nlp
 
 
+_CHUNK = 50_000  # characters per call: spaCy refuses texts over nlp.max_length (1,000,000)
+
+
+def _chunks(text: str) -> Iterable[tuple[int, str]]:
+    """``text`` in pieces of at most about :data:`_CHUNK` characters, cut at line ends where possible."""
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + _CHUNK)
+        if end < len(text):
+            cut = text.rfind("\n", start, end)
+            end = cut + 1 if cut > start else end
+        yield start, text[start:end]
+        start = end
+
+
 def _people(text: str) -> list[tuple[int, int, bool]]:
     """spaCy's PERSON entities: start, end, and whether it is one common noun ("Vaccine", "Scanner")."""
     nlp = _pipeline()
-    with _run_lock:
-        doc = nlp(text)
-    return [(e.start_char, e.end_char, len(e) == 1 and e[0].tag_ in ("NN", "NNS"))
-            for e in doc.ents if e.label_ == "PERSON"]
+    found = []
+    for offset, piece in _chunks(text):
+        with _run_lock:
+            doc = nlp(piece)
+        found += [(offset + e.start_char, offset + e.end_char, len(e) == 1 and e[0].tag_ in ("NN", "NNS"))
+                  for e in doc.ents if e.label_ == "PERSON"]
+    return found
 
 
 def model_entities(text: str) -> list[tuple[int, int]]:
