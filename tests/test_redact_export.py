@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pytest
 
 from app.core.privacy.export import (
     Citation,
@@ -148,6 +149,7 @@ def test_pdf_export_with_and_without_redaction(tmp_path: Path) -> None:
     assert "[NHS NUMBER]" in text and not any(x in text for x in PII)
 
 
+@pytest.mark.slow  # four runs of the command; a redacted export loads spaCy's model
 def test_cli_export_from_a_json_conversation(home: Path, tmp_path: Path) -> None:
     source = tmp_path / "conv.json"
     source.write_text(json.dumps({"title": "Handover", "turns": [
