@@ -83,7 +83,8 @@ def test_redaction_on_the_held_out_set() -> None:
 
 
 def test_redact_replaces_with_labels_and_keeps_the_rest() -> None:
-    text = "Mrs Maria Gonzales (DOB 02/11/1958, NHS 787 789 3280) paid with 4111 1111 1111 1111 on 03/04/2024; mail m.g@mail.com"
+    text = ("Mrs Maria Gonzales (DOB 02/11/1958, NHS 787 789 3280) paid with 4111 1111 1111 1111 on 03/04/2024; "
+            "mail m.g@mail.com")
     assert redact(text) == ("Mrs [NAME] (DOB [DATE OF BIRTH], NHS [NHS NUMBER]) paid with [CARD NUMBER] on 03/04/2024; "
                             "mail [EMAIL]")
     assert redact(text, kinds=["email"]).endswith("[EMAIL]") and "787 789 3280" in redact(text, kinds=["email"])

@@ -58,7 +58,8 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--json", type=Path, metavar="FILE", default=Path("bench-results") / "answers.json",
                    help="where to write the results (default: bench-results/answers.json)")
 
-    p = bench.add_parser("redaction", help="redaction precision/recall per kind, beside the rules before and spaCy alone")
+    p = bench.add_parser("redaction",
+                         help="redaction precision/recall per kind, beside the rules before and spaCy alone")
     p.add_argument("--split", choices=["dev", "held-out", "all"], default="held-out",
                    help="which half of the labelled sample (default: held-out, never tuned on)")
     p.add_argument("--samples", type=Path, metavar="FILE.jsonl", help="another labelled sample (same format)")

@@ -65,7 +65,9 @@ _FIELDS = (r"patient(?:'s)?\s+name|patient|name|full\s+name|surname|forename|cli
            r"interpreter|advocate|key\s*worker|flatmate|housemate|lodger|guardian|foster\s+carer")
 # … and labels that name a person only with a colon ("From: Gemma Price", never "from Pfizer").
 _COLON_FIELDS = r"from|to|cc|author|owner|caller|contact|requester|sender|recipient|witness|interpreter"
-_WORD = r"(?:(?:Mc|Mac|O['’]|D['’])?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[-'’][A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+)*|[A-ZÀ-ÖØ-Þ]{2,}(?:[-'’][A-ZÀ-ÖØ-Þ]+)*)"
+_UPPER, _LOWER = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+_WORD = (rf"(?:(?:Mc|Mac|O['’]|D['’])?[{_UPPER}][{_LOWER}]+(?:[-'’][{_UPPER}]?[{_LOWER}]+)*"
+         rf"|[{_UPPER}]{{2,}}(?:[-'’][{_UPPER}]+)*)")
 _INITIAL = r"[A-Z]\.?"
 _PARTICLE = r"(?:van|von|de|der|den|del|della|da|di|du|le|la|bin|ibn|al|el|ter|ten|Ní|Nic|Mac)"
 # One to four name words, with initials in front and particles between: "A. Nowak", "D J OKONJO",
@@ -73,10 +75,12 @@ _PARTICLE = r"(?:van|von|de|der|den|del|della|da|di|du|le|la|bin|ibn|al|el|ter|t
 # form ("José López    Hospital no").
 _NAME = (rf"(?:(?:{_INITIAL} )*{_WORD}(?: (?:{_PARTICLE} )*(?:{_WORD}|{_INITIAL}(?= {_WORD}))){{0,3}}"
          rf"(?:, {_WORD}(?=[ \t]*(?:$|\n)))?|(?:{_INITIAL} )+{_WORD})")
-_TITLE_CUE = re.compile(rf"\b(?:{_TITLES})\b\.?[ \t]+(?:(?:and|&)[ \t]+(?:{_TITLES})\b\.?[ \t]+)?(?P<name>{_NAME})")
+_TITLE_CUE = re.compile(
+    rf"\b(?:{_TITLES})\b\.?[ \t]+(?:(?:and|&)[ \t]+(?:{_TITLES})\b\.?[ \t]+)?(?P<name>{_NAME})")
 _FIELD_CUE = re.compile(rf"(?i:\b(?:{_FIELDS}))(?:[ \t]*[:\-–][ \t]*|[ \t]*\n[ \t]*|[ \t]+|,[ \t]*)"
                         rf"(?i:(?:{_TITLES})\b\.?[ \t]+)?(?P<name>{_NAME})|"
-                        rf"(?i:\b(?:{_COLON_FIELDS}))[ \t]*:[ \t]*(?i:(?:{_TITLES})\b\.?[ \t]+)?(?P<name2>{_NAME})", re.M)
+                        rf"(?i:\b(?:{_COLON_FIELDS}))[ \t]*:[ \t]*(?i:(?:{_TITLES})\b\.?[ \t]+)?(?P<name2>{_NAME})",
+                        re.M)
 
 
 def _words(block: str) -> frozenset[str]:
@@ -92,7 +96,8 @@ ward wards hospital unit clinic centre center trust surgery practice department 
 bank banking account accounts branch plc ltd gmbh ag inc llp group foundation
 sir madam madame whom concern colleague colleagues all team staff nurse nurses doctor doctors practitioner
 consultant registrar house officer physio physiotherapist physiotherapy therapist therapy dietitian
-pharmacist anaesthetist paramedic midwife healthcare assistant hca od bd tds qds prn fy1 fy2 st1 st2 st3 st4 st5 sho spr gp gps on call
+pharmacist anaesthetist paramedic midwife healthcare assistant hca od bd tds qds prn
+fy1 fy2 st1 st2 st3 st4 st5 sho spr gp gps on call
 mr mrs ms miss dr prof professor sister
 monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
 september october november december today tomorrow yesterday
@@ -103,7 +108,8 @@ unknown known not given none nil declined refused reception office desk switchbo
 # Firms and institutions named after people, which the model calls people.
 _EPONYMOUS_FIRMS = re.compile(
     r"Charles Schwab|Morgan Stanley|Goldman Sachs|J\.? ?P\.? Morgan|Merrill Lynch|Charles Stanley|Edward Jones|"
-    r"Raymond James|Hargreaves Lansdown|Rothschild|Schroders|Coutts|Lloyds|Barclays|John Lewis|Marks (?:&|and) Spencer|"
+    r"Raymond James|Hargreaves Lansdown|Rothschild|Schroders|Coutts|Lloyds|Barclays|John Lewis|"
+    r"Marks (?:&|and) Spencer|"
     r"Johnson (?:&|and) Johnson|Procter (?:&|and) Gamble|Eli Lilly|Ernst (?:&|and) Young|Addison Lee|Sainsbury['’]?s?|"
     r"Johns Hopkins|Kaiser Permanente|Mayo|Boots|Abbott|Roche|Bayer|Wells Fargo|Rolls[- ]Royce|Pfizer|Merck|"
     r"Sanofi|Novartis|Moderna|AstraZeneca|Janssen|Takeda|Bristol[- ]Myers Squibb|Siemens|Philips|Medtronic|"
@@ -138,6 +144,7 @@ augmentin clexane fragmin ventolin seretide symbicort fostair eliquis xarelto pr
 lipitor zocor plavix brilique entresto januvia jardiance forxiga ozempic victoza trulicity wegovy sinemet
 madopar sertraline prozac citalopram diazepam calpol nurofen voltarol tramadol oxynorm zomorph
 """)
+_LOWER_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "le"})
 _PROFESSION = re.compile(r"(?:ologist|iatrist|ician|therapist|pharmacist|ographer|surgeon|anaesthetist|nurse)$", re.I)
 
 
@@ -253,7 +260,7 @@ def _plausible(text: str, start: int, end: int, *, cued: bool) -> bool:
         if any(_drug(w) or _PROFESSION.search(w) or w.lower() in _NOT_NAME_WORDS
                or (len(w) <= 5 and _ABBREVIATION.fullmatch(w)) for w in words):
             return False
-        if not all(w[0].isupper() for w in words if w.lower() not in {"van", "von", "de", "der", "den", "da", "di", "le"}):
+        if not all(w[0].isupper() for w in words if w.lower() not in _LOWER_PARTICLES):
             return False
     return True
 
@@ -292,12 +299,15 @@ def _ambiguous_alone(span: str) -> bool:
     return span.lower() in AMBIGUOUS
 
 
+_GIVEN_NAME = re.compile(
+    rf"(?<![\w'’.-])(?P<first>{_WORD})(?P<rest>(?: {_INITIAL}(?= ))?(?: (?:{_PARTICLE} )*{_WORD}){{0,2}})")
+
+
 def _given_names(text: str) -> Iterable[tuple[int, int]]:
     """A known given name with the surname after it ("to Marcus Hale"), or alone if unambiguous ("Rita")."""
     from app.core.privacy.first_names import AMBIGUOUS, FIRST_NAMES
 
-    for m in re.finditer(rf"(?<![\w'’.-])(?P<first>{_WORD})(?P<rest>(?: {_INITIAL}(?= ))?(?: (?:{_PARTICLE} )*{_WORD}){{0,2}})",
-                         text):
+    for m in _GIVEN_NAME.finditer(text):
         first = m.group("first")
         if first.isupper() or first.lower() not in FIRST_NAMES:
             continue
