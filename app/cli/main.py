@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", type=Path, required=True, metavar="FILE.md|FILE.pdf")
     p.add_argument("--format", choices=["md", "pdf"], help="default: from the output file's suffix")
     p.add_argument("--redact", action="store_true",
-                   help="replace e-mail addresses, phone, card, IBAN, SSN and NHS numbers and dates of birth")
+                   help="replace names, e-mail addresses, phone, card, IBAN, SSN and NHS numbers and dates of birth")
 
     p = sub.add_parser("conversations", help="list the saved conversations")
     p.add_argument("--json", action="store_true")

@@ -163,9 +163,9 @@ def _redactor(enabled: bool, counts: Counter[str]) -> Callable[[str], str]:
     def apply(text: str) -> str:
         if not enabled or not text:
             return text
-        for f in redaction.find_personal_data(text):
-            counts[f.kind] += 1
-        return redaction.redact(text)
+        findings = redaction.find_personal_data(text)  # once: names need a language model
+        counts.update(f.kind for f in findings)
+        return redaction.apply(text, findings)
 
     return apply
 
