@@ -173,3 +173,14 @@ def test_cli_export_from_a_json_conversation(home: Path, tmp_path: Path) -> None
 def test_conversation_from_a_bare_list_of_turns() -> None:
     conv = conversation_from_json([{"role": "user", "text": "hi"}])
     assert conv.title == "Conversation" and conv.turns[0].text == "hi"
+
+
+def test_a_name_found_anywhere_in_an_export_is_redacted_everywhere() -> None:
+    conv = Conversation(title="Night shift", created="2025-01-02T08:00+00:00", turns=[
+        Turn("assistant", "Dr Okafor is on call tonight [1].",
+             [Citation(1, "/rota/okafor-rota.pdf", page=1, label="Page 1", text="On call: Okafor (bleep 2231)")]),
+    ])
+    text = to_markdown(conv, redact=True)
+    assert "Okafor" not in text and "okafor" not in text  # nor in the file name, in any case
+    assert "Dr [NAME] is on call" in text and "“On call: [NAME] (bleep 2231)”" in text
+    assert "[NAME]-rota.pdf, Page 1" in text

@@ -64,7 +64,7 @@ def test_conversations_are_found_and_exported_with_an_audit_record(lean_engine: 
 
     result = conversations.export(conversations.get(saved.conv_id), tmp_path / "handover.md", redact=True)
     text = result.path.read_text(encoding="utf-8")
-    assert "Dr Okafor is on call." in text and "07700 900123" not in text
+    assert "Dr [NAME] is on call." in text and "Okafor" not in text and "07700 900123" not in text
     record = [r for r in lean_engine.audit.records() if r.event == "conversation.exported"][-1]
     assert record.details["turns"] == 2 and record.details["redacted"] is True
 

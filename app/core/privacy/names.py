@@ -343,13 +343,41 @@ def find_names(text: str) -> list[tuple[int, int]]:
         if (cued or not common_noun) and _plausible(text, *trimmed, cued=cued):
             spans.append(trimmed)
     # Every other occurrence of a word of a found name, as a whole word ("Mrs Gonzales" … "Gonzales").
-    words = {w for s, e in spans for w in _name_words(text[s:e])
-             if len(w) > 2 and w.lower() not in _NOT_NAME_WORDS and not _drug(w)}
+    spans += find_known(text, name_words(text[s:e] for s, e in spans))
+    return _merge(text, spans)
+
+
+def name_words(names: Iterable[str]) -> set[str]:
+    """The words of found names worth looking for elsewhere ("Mrs Maria Gonzales" → Maria, Gonzales)."""
+    return {w for name in names for w in _name_words(name)
+            if len(w) > 2 and w.lower() not in _NOT_NAME_WORDS and not _drug(w)}
+
+
+def find_known(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
+    """Spans where a word of an already found name stands as a whole word in ``text`` (no model needed).
+
+    An export uses it so that a name found in one part (the answer) is also redacted in another
+    (a quoted source: "On call: Okafor").
+    """
+    spans = []
     for word in words:
         for m in re.finditer(rf"(?<![\w'’-]){re.escape(word)}(?![\w-])", text):
             if _plausible(text, m.start(), m.end(), cued=True):
                 spans.append((m.start(), m.end()))
-    return _merge(text, spans)
+        # In a file name or path any case counts: "okafor-rota.pdf", "Scans/GONZALES_M/ct.png".
+        for m in re.finditer(rf"(?i)(?<![^\W\d_]){re.escape(word)}(?![^\W\d_])", text):
+            token = _token_around(text, m.start(), m.end())
+            if re.search(r"\.\w{1,5}\b|[/\\]", token) and (m.start(), m.end()) not in spans:
+                spans.append((m.start(), m.end()))
+    return spans
+
+
+def _token_around(text: str, start: int, end: int) -> str:
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return text[start:end]
 
 
 def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

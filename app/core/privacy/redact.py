@@ -243,6 +243,19 @@ def redact(text: str, *, kinds: Sequence[str] = KINDS, regions: Sequence[str] = 
     return apply(text, find_personal_data(text, kinds=kinds, regions=regions))
 
 
+def with_known_names(text: str, findings: Sequence[Finding], names: Iterable[str]) -> list[Finding]:
+    """``findings`` plus every whole-word occurrence in ``text`` of a word of ``names`` (names found
+    elsewhere in the same document) that no finding covers yet."""
+    from app.core.privacy.names import find_known, name_words
+
+    words = name_words(names)
+    chosen = list(findings)
+    for start, end in find_known(text, words) if words else []:
+        if not any(start < c.end and c.start < end for c in chosen):
+            chosen.append(Finding(NAME, start, end, text[start:end]))
+    return sorted(chosen, key=lambda f: f.start)
+
+
 def apply(text: str, findings: Sequence[Finding]) -> str:
     """``text`` with ``findings`` (from :func:`find_personal_data` on it) replaced by their labels."""
     out, pos = [], 0
