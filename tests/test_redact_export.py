@@ -19,7 +19,7 @@ from app.core.privacy.export import (
     to_markdown,
 )
 from app.core.privacy.redact import RULE_KINDS, find_personal_data, redact
-from tests.conftest import run_cli
+from tests.conftest import sanctum
 from tests.pii_samples import HELD_OUT, SAMPLES
 
 
@@ -158,15 +158,15 @@ def test_cli_export_from_a_json_conversation(home: Path, tmp_path: Path) -> None
         {"role": "assistant", "text": "The card is 4111 1111 1111 1111.",
          "citations": [{"n": 1, "path": "/a/b.txt", "text": "card 4111 1111 1111 1111"}]}]}))
     out = tmp_path / "out.pdf"
-    proc = run_cli("export", str(source), "--output", str(out), "--redact")
+    proc = sanctum("export", str(source), "--output", str(out), "--redact")
     assert proc.returncode == 0, proc.stderr
     assert "2 redacted: 2 card" in proc.stdout and "[CARD NUMBER]" in _pdf_text(out)
-    proc = run_cli("audit", "export")
+    proc = sanctum("audit", "export")
     assert "conversation.exported" in proc.stdout and '"redacted": true' in proc.stdout
     source.write_text('{"turns": [{"role": "robot", "text": "x"}]}')
-    proc = run_cli("export", str(source), "--output", str(tmp_path / "x.md"))
+    proc = sanctum("export", str(source), "--output", str(tmp_path / "x.md"))
     assert proc.returncode == 1 and "turn 1 needs" in proc.stderr
-    proc = run_cli("export", str(source), "--output", str(tmp_path / "x.docx"))
+    proc = sanctum("export", str(source), "--output", str(tmp_path / "x.docx"))
     assert proc.returncode == 1 and ("choose a .md or .pdf" in proc.stderr or "turn 1" in proc.stderr)
 
 
