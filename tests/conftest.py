@@ -200,3 +200,12 @@ def sanctum(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         except SystemExit as exit_:  # argparse: usage errors and --help
             code = exit_.code if isinstance(exit_.code, int) else 1
     return subprocess.CompletedProcess(["sanctum", *args], code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def small_engine(home: Path, embedder: Embedder, small_chat: ChatModel) -> Iterator[Engine]:
+    """An engine on a fresh data dir with the small test model: for tests of the mechanics of
+    answering (streaming, stopping, pausing the ingest), not of the answers' quality."""
+    eng = Engine(home, settings=Settings(), embedder=embedder, chat=small_chat, passphrase=typed_passphrase)
+    yield eng
+    eng.close()
