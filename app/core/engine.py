@@ -303,7 +303,8 @@ class Engine:
         """A service for one batch; what a crash left half done is cleaned up once per store opened."""
         store = self.open_store(reindex=reindex)
         service = IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings,
-                                keywords=self.keywords, audit=self.audit, cpu=self.cpu, pool=self.parser_pool())
+                                keywords=self.keywords, audit=self.audit, cpu=self.cpu, pool=self.parser_pool(),
+                                data_root=self.paths.root)
         with self._store_lock:
             if self._recovered is not store:
                 service.recover()
