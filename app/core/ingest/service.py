@@ -381,7 +381,11 @@ class IngestService:
             progress(IngestProgress(done, total, jobs[-1].path, "embedding"))
         cpu = self.cpu
         pause = (lambda: cpu.wait_turn(cancelled)) if cpu is not None else None
-        vectors = self.embedder.embed(texts, cancelled=cancelled, pause=pause)
+        try:
+            vectors = self.embedder.embed(texts, cancelled=cancelled, pause=pause)
+        finally:
+            if cpu is not None:
+                cpu.step_done()
         start = 0
         for unit in units:
             unit.vectors = vectors[start : start + len(unit.texts)]
