@@ -159,7 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "conversations": _conversations,
                 **cli_library.HANDLERS,
             }[args.command]
-            return handler(engine, args)
+            from app.cli.team import shared_view
+
+            with shared_view(engine, args) as view:  # --library NAME of a shared library: its services
+                return handler(view, args)
     except SanctumError as exc:
         print(f"sanctum: {exc}", file=sys.stderr)
         return EXIT_FAILED
