@@ -309,3 +309,36 @@ def test_cli_create_share_join_ingest_search_unshare(chroma_server: tuple[str, P
     assert run_cli("library", "unshare", name, "--member", "bob", env=alice).returncode == 0
     refused = run_cli("search", "blood bank fridge", "--library", name, env=bob)
     assert refused.returncode == 1 and "no longer a member" in refused.stderr
+
+
+def test_bench_team_figures() -> None:
+    from app.bench import team
+
+    assert team.percentile([2.0, 1.0], 50) == 1.0 and team.percentile([float(i) for i in range(1, 21)], 95) == 19.0
+    assert team.percentile([], 95) is None
+    work = team.corpus(3, 2)
+    assert work == team.corpus(3, 2) and len(work) == 3 and all(len(w) == 2 for w in work)
+    names = [name for w in work for name, _, _, _ in w]
+    assert len(set(names)) == 6, "each member adds documents of its own"
+    assert all(answer in text and answer not in question for w in work for _, text, question, answer in w)
+    row = team.summary("team ask", [1.0, 2.0, 3.0, 10.0], 20.0, right=3)
+    assert row["per_min"] == 12.0 and row["p95_s"] == 10.0 and row["p50_s"] == 2.0 and row["right"] == 3
+
+
+@pytest.mark.slow
+def test_bench_team_runs_the_team_and_the_local_side(models_home: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.bench import team
+    from app.core.models import shipped
+
+    model = shipped.shipped_chat_model(models_home, shipped.QWEN_05B)
+    monkeypatch.setenv("SANCTUM_HOME", str(tmp_path / "home"))
+    with pytest.raises(ValueError, match="1 to 16"):
+        team.run(clients=17, docs=1, asks=1, model=model, threads=0)
+    figures = team.run(clients=2, docs=1, asks=1, model=model, threads=0, passphrase=typed_passphrase,
+                       progress=lambda _: None)
+    phases = {p["phase"]: p for p in figures["phases"]}
+    assert list(phases) == ["local ingest", "local ask", "team ingest (2 clients)", "team ask (2 clients)"]
+    assert all(p["ops"] == 2 and p["wall_s"] > 0 and p["p95_s"] >= p["p50_s"] > 0 for p in phases.values())
+    assert phases["local ingest"]["right"] == phases["team ingest (2 clients)"]["right"] == 2
+    assert "team ingest (2 clients)" in team.table(figures)
