@@ -193,17 +193,24 @@ def test_a_removed_member_cannot_decrypt_after_the_rekey(
     url, _ = chroma_server
     name = _name()
     a = SharedSession.create(_engine(tmp_path / "alice", embedder), name, url, member="alice")
-    b = SharedSession.join(_engine(tmp_path / "bob", embedder), a.library.share("bob"))
+    b = SharedSession.join(_engine(tmp_path / "bob", embedder), a.share("bob"))
     c_engine = _engine(tmp_path / "carol", embedder)
-    c = SharedSession.join(c_engine, a.library.share("carol"))
-    pending = a.library.share("dave")
+    c = SharedSession.join(c_engine, a.share("carol"))
+    pending = a.share("dave")
     before = docmaker.make_text(tmp_path / "before.txt", "The crash trolley QZXBEFORE is checked every morning.")
     a.ingest_service().ingest([before])
     assert b.sync().added == 1 and b.search("crash trolley", k=1)[0].text.startswith("The crash trolley")
     assert c.sync().added == 1
     old_keys = b.library.keys
 
-    assert a.library.unshare("bob") == 1
+    assert a.unshare("bob") == 1
+    # A record Carol publishes with the key she held before the re-key (an ingest under way during
+    # it) is re-sealed under the new key by the next member who syncs and holds that document.
+    (before_id,) = a.library.published()
+    c.library.publish(before_id)
+    assert a.library.published()[before_id]["epoch"] == 1
+    a.sync()
+    assert a.library.published()[before_id]["epoch"] == 2
     after = docmaker.make_text(tmp_path / "after.txt", "The new door code QZXAFTER is given at handover only.")
     a.ingest_service().ingest([after])
     published = a.library.published()
@@ -224,7 +231,12 @@ def test_a_removed_member_cannot_decrypt_after_the_rekey(
     c.close()
     reopened = SharedSession.open(c_engine, name)
     assert reopened.library.keys.epoch == 2
+    # A member removes a document by the name the library shows; it goes for everyone.
+    assert reopened.ingest_service().remove(Path("before.txt"))
+    assert a.sync().removed == 1 and [Path(d.path).name for d in a.library.registry.all()] == ["after.txt"]
     reopened.close()
+    events = [r.event for r in a.engine.audit.records()]
+    assert {"shared_library.created", "shared_library.invited", "shared_library.member_removed"} <= set(events)
     a.close()
 
 
@@ -309,6 +321,12 @@ def test_cli_create_share_join_ingest_search_unshare(chroma_server: tuple[str, P
     assert run_cli("library", "unshare", name, "--member", "bob", env=alice).returncode == 0
     refused = run_cli("search", "blood bank fridge", "--library", name, env=bob)
     assert refused.returncode == 1 and "no longer a member" in refused.stderr
+    removed = run_cli("remove", "fridge.txt", "--library", name, env=alice)  # by the name the library shows
+    assert removed.returncode == 0, removed.stderr
+    gone = run_cli("search", "blood bank fridge", "--library", name, "--json", env=alice)
+    assert gone.returncode == 0 and json.loads(gone.stdout) == []
+    log = run_cli("audit", "export", env=alice).stdout
+    assert "shared_library.member_removed" in log and "document.removed" in log
 
 
 def test_bench_team_figures() -> None:

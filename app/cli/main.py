@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("remove", help="remove documents (and all their passages) from the library")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--library", metavar="NAME", help="a shared library: remove them for every member (PATH or name)")
 
     p = sub.add_parser("search", help="show the passages that best match a query")
     p.add_argument("query")

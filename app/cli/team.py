@@ -60,13 +60,13 @@ def run(engine: Engine, args: argparse.Namespace) -> int:
         return EXIT_OK
     with SharedSession.open(engine, args.name) as session:
         if command == "share":
-            invite = session.library.share(args.member)
+            invite = session.share(args.member)
             print("Give this line to the new member (once; it stops working when used). On their computer run:",
                   file=sys.stderr)
             print(f"  sanctum library join {invite}", file=sys.stderr)
             print(invite)
         elif command == "unshare":
-            count = session.library.unshare(args.member)
+            count = session.unshare(args.member)
             print(f"removed '{args.member}' from '{session.name}'; its key was changed ({count} documents "
                   "re-sealed), so their copy no longer opens it")
         else:
@@ -111,7 +111,7 @@ def shared_view(engine: Engine, args: argparse.Namespace) -> Iterator[Any]:
     from app.core.errors import SanctumError
     from app.core.storage.shared import shared_entries
 
-    names: Sequence[str] = _named(args) if args.command in ("ingest", "search", "ask") else []
+    names: Sequence[str] = _named(args) if args.command in ("ingest", "search", "ask", "remove") else []
     shared = [n for n in names if n in shared_entries(engine.paths.root)] if names else []
     if not shared:
         yield engine

@@ -57,8 +57,19 @@ class SharedIngestService(IngestService):
         return stored
 
     def remove(self, path: Path) -> bool:
+        """Remove a document from the shared library for everyone: by its file (if it is still on
+        this computer) or by its name as the library shows it."""
         doc = self.library.get(Path(path).expanduser().resolve())
-        return self.shared.remove(doc.doc_id) if doc is not None else False
+        if doc is None:
+            named = [d for d in self.library.all() if d.path == str(path) or Path(d.path).name == str(path)]
+            doc = named[0] if len(named) == 1 else None
+        if doc is None or not self.shared.remove(doc.doc_id):
+            return False
+        if self.audit:
+            from app.core.privacy.audit import DOCUMENT_REMOVED
+
+            self.audit.record(DOCUMENT_REMOVED, doc_id=doc.doc_id, path=doc.path, library=self.shared.name)
+        return True
 
 
 class SharedSession:
@@ -77,13 +88,39 @@ class SharedSession:
 
     @classmethod
     def create(cls, engine: Engine, name: str, server: str, *, member: str = "owner") -> SharedSession:
-        return cls(engine, create_shared(engine.paths.root, name, server, cipher=engine.cipher,
-                                         embedder_id=engine.embedder.id, member=member))
+        from app.core.privacy.audit import SHARED_LIBRARY_CREATED
+
+        library = create_shared(engine.paths.root, name, server, cipher=engine.cipher,
+                                embedder_id=engine.embedder.id, member=member)
+        engine.audit.record(SHARED_LIBRARY_CREATED, library=library.name, server=library.address.label,
+                            member=library.entry.member)
+        return cls(engine, library)
 
     @classmethod
     def join(cls, engine: Engine, invite: str) -> SharedSession:
-        return cls(engine, join_shared(engine.paths.root, invite, cipher=engine.cipher,
-                                       embedder_id=engine.embedder.id))
+        from app.core.privacy.audit import SHARED_LIBRARY_JOINED
+
+        library = join_shared(engine.paths.root, invite, cipher=engine.cipher, embedder_id=engine.embedder.id)
+        engine.audit.record(SHARED_LIBRARY_JOINED, library=library.name, server=library.address.label,
+                            member=library.entry.member)
+        return cls(engine, library)
+
+    def share(self, member: str | None = None) -> str:
+        """A one-time invite for a new member (recorded in the audit log, without its secret)."""
+        from app.core.privacy.audit import SHARED_LIBRARY_INVITED
+
+        invite = self.library.share(member)
+        self.engine.audit.record(SHARED_LIBRARY_INVITED, library=self.name, member=member)
+        return invite
+
+    def unshare(self, member: str) -> int:
+        """Remove a member and re-key; returns the number of documents re-sealed."""
+        from app.core.privacy.audit import SHARED_LIBRARY_MEMBER_REMOVED
+
+        count = self.library.unshare(member)
+        self.engine.audit.record(SHARED_LIBRARY_MEMBER_REMOVED, library=self.name, member=member,
+                                 epoch=self.library.keys.epoch, documents=count)
+        return count
 
     def sync(self) -> SyncResult:
         self.last_sync = self.library.sync()

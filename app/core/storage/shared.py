@@ -396,10 +396,15 @@ class SharedLibrary:
         indexed = self.keywords.documents()
         for doc_id, record in server.items():
             have = local.get(doc_id)
-            if have is not None and have.status == READY and doc_id in indexed:
+            if int(record.get("epoch", 0)) == self.keys.epoch and have is not None and have.status == READY \
+                    and doc_id in indexed:
                 continue
             if int(record.get("epoch", 0)) != self.keys.epoch:
-                waiting += 1
+                if int(record.get("epoch", 0)) < self.keys.epoch and have is not None and have.status == READY \
+                        and doc_id in indexed:
+                    self.publish(doc_id)  # published by this member under the key before a re-key: re-seal it
+                else:
+                    waiting += 1
                 continue
             key, info = _open_record(self.keys, doc_id, record)
             self.registry.put_ready(doc_id, name=str(info.get("name") or "document"), key=key, info=info)
