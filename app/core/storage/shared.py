@@ -367,6 +367,21 @@ class SharedLibrary:
             out.update({i: dict(m) for i, m in zip(got["ids"], got["metadatas"], strict=True)})
         return out
 
+    def _published_ids(self) -> set[str]:
+        """The ids of every published document (no metadata: a sync before each question stays cheap)."""
+        ids: set[str] = set()
+        total, page = self._docs.count(), 20000
+        for offset in range(0, total, page):
+            ids.update(self._docs.get(where={"published": True}, include=[], limit=page, offset=offset)["ids"])
+        return ids
+
+    def _records(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 1000):
+            got = self._docs.get(ids=ids[start : start + 1000], include=["metadatas"])
+            out.update({i: dict(m) for i, m in zip(got["ids"], got["metadatas"], strict=True)})
+        return out
+
     def remove(self, doc_id: str) -> bool:
         """Unpublish a document (first, so nobody finds it half gone), then delete its chunks."""
         known = bool(self._docs.get(ids=[doc_id])["ids"])
@@ -381,11 +396,25 @@ class SharedLibrary:
 
     def sync(self) -> SyncResult:
         """Bring the local cache in line with the server: new published documents are added (with
-        their key, and their text to the keyword index), documents gone from the server are removed."""
+        their key, and their text to the keyword index), documents gone from the server are removed.
+
+        Raises:
+            AccessRevoked: This member was removed.
+            SanctumError: The server cannot be reached (the local cache is left as it was).
+        """
+        try:
+            return self._sync()
+        except SanctumError:
+            raise
+        except Exception as exc:  # httpx/chromadb errors of a server that stopped answering
+            raise SanctumError(f"the library server {self.address.label} did not answer ({exc}); check that it "
+                               "runs, then try again") from exc
+
+    def _sync(self) -> SyncResult:
         meta = self._meta()
         if meta.get("check") != self.keys.check:
             self.keys = self._current_keys()
-        server = self.published()
+        server = self._published_ids()
         local = {d.doc_id: d for d in self.registry.all()}
         added = removed = waiting = 0
         for doc_id, doc in local.items():
@@ -394,11 +423,12 @@ class SharedLibrary:
                 self.registry.delete(doc_id)
                 removed += 1
         indexed = self.keywords.documents()
-        for doc_id, record in server.items():
+        # Records to read: those this member lacks, and those sealed under an older key (published
+        # during a re-key), which a member holding the document re-seals.
+        new = [d for d in server if not (d in local and local[d].status == READY and d in indexed)]
+        stale = self._docs.get(where={"epoch": {"$lt": self.keys.epoch}}, include=[])["ids"]
+        for doc_id, record in self._records(sorted(set(new) | set(stale))).items():
             have = local.get(doc_id)
-            if int(record.get("epoch", 0)) == self.keys.epoch and have is not None and have.status == READY \
-                    and doc_id in indexed:
-                continue
             if int(record.get("epoch", 0)) != self.keys.epoch:
                 if int(record.get("epoch", 0)) < self.keys.epoch and have is not None and have.status == READY \
                         and doc_id in indexed:
