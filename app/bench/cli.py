@@ -66,6 +66,16 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--misses", action="store_true", help="also list what Sanctum missed or over-redacted")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the counts as JSON")
 
+    p = bench.add_parser("team", help="N members asking and ingesting at once on a shared library and a model "
+                         "server (loopback), beside the same work done locally")
+    p.add_argument("--clients", type=int, default=4, help="members working at once (1-16, default 4)")
+    p.add_argument("--docs", type=int, default=3, help="documents each member adds (default 3)")
+    p.add_argument("--asks", type=int, default=2, help="questions each member asks (default 2)")
+    p.add_argument("--model", type=Path, metavar="FILE.gguf", help="the chat model (default: this data folder's)")
+    p.add_argument("--threads", type=int, default=0, metavar="N", help="llama.cpp threads (default: the app's choice)")
+    p.add_argument("--json", type=Path, metavar="FILE", default=Path("bench-results") / "team.json",
+                   help="where to write the results (default: bench-results/team.json)")
+
     from app.bench import speed_cli
 
     speed_cli.add_parsers(bench)
@@ -90,6 +100,10 @@ def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> i
         return _answers(args, passphrase)
     if args.bench_command == "redaction":
         return _redaction(args)
+    if args.bench_command == "team":
+        from app.bench import team
+
+        return team.main(args, passphrase)
     if args.bench_command == "encryption":
         from app.bench import encryption
 

@@ -31,12 +31,16 @@ def add_commands(sub: Any) -> None:
 
     p = sub.add_parser("library", help="create, rename or delete a library")
     lsub = p.add_subparsers(dest="library_command", metavar="ACTION", required=True)
-    lsub.add_parser("create", help="add an empty library").add_argument("name")
+    create = lsub.add_parser("create", help="add an empty library")
+    create.add_argument("name")
     ren = lsub.add_parser("rename", help="rename a library")
     ren.add_argument("name")
     ren.add_argument("new_name")
     lsub.add_parser("delete", help="delete a library and remove its documents from the index (not from disk)"
                     ).add_argument("name")
+    from app.cli import team
+
+    team.add_actions(lsub, create)  # shared libraries: create --server, share, join, unshare, members
 
     p = sub.add_parser("watch", help="follow folders: new, changed and deleted files are picked up")
     wsub = p.add_subparsers(dest="watch_command", metavar="ACTION", required=True)
@@ -74,6 +78,10 @@ def _libraries(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _library(engine: Engine, args: argparse.Namespace) -> int:
+    from app.cli import team
+
+    if team.wants(args):
+        return team.run(engine, args)
     documents = engine.document_service()
     if args.library_command == "create":
         print(f"created library '{documents.create_library(args.name)}'")

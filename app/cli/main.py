@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("remove", help="remove documents (and all their passages) from the library")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--library", metavar="NAME", help="a shared library: remove them for every member (PATH or name)")
 
     p = sub.add_parser("search", help="show the passages that best match a query")
     p.add_argument("query")
@@ -161,7 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "conversations": _conversations,
                 **cli_library.HANDLERS,
             }[args.command]
-            return handler(engine, args)
+            from app.cli.team import shared_view
+
+            with shared_view(engine, args) as view:  # --library NAME of a shared library: its services
+                return handler(view, args)
     except SanctumError as exc:
         print(f"sanctum: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -68,22 +68,30 @@ class VectorStore:
             be searched with this one, and the store says so instead of returning nonsense.
         drop_foreign: Drop an index built by another embedding model instead of refusing it.
         key_for: A document id's cipher, or None when the document (and its key) is gone.
+        client: An already opened Chroma client to use instead of a ``PersistentClient`` on
+            ``folder`` (a shared library's ``HttpClient``: see :mod:`app.core.storage.shared`).
+        collection: The collection's name in that client.
     """
 
     def __init__(
-        self, folder: Path, *, embedder_id: str, key_for: Callable[[str], Cipher | None], drop_foreign: bool = False
+        self, folder: Path | None, *, embedder_id: str, key_for: Callable[[str], Cipher | None],
+        drop_foreign: bool = False, client: Any = None, collection: str = COLLECTION,
     ) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        folder.mkdir(parents=True, exist_ok=True)
         self._key_for = key_for
-        self._client = chromadb.PersistentClient(
-            path=str(folder),
-            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-        )
+        self._name = collection
+        if client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            assert folder is not None
+            folder.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(
+                path=str(folder),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+            )
+        self._client = client
         self._collection = self._client.get_or_create_collection(
-            COLLECTION,
+            self._name,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": embedder_id},
             embedding_function=None,
@@ -102,9 +110,9 @@ class VectorStore:
 
     def reset(self) -> None:
         """Drop every chunk and start a collection for the current embedder."""
-        self._client.delete_collection(COLLECTION)
+        self._client.delete_collection(self._name)
         self._collection = self._client.get_or_create_collection(
-            COLLECTION,
+            self._name,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": self.embedder_id},
             embedding_function=None,
