@@ -22,8 +22,8 @@ from app.core.crypto import DataLocked
 from app.core.engine import Engine
 from app.core.errors import ConfigError, SanctumError
 from app.core.models.embedder import Embedder
-from app.core.storage.shared import AccessRevoked, _collections, _open_record, create_shared
-from app.core.team_library import SharedSession
+from app.core.team.session import SharedSession
+from app.core.team.store import AccessRevoked, _collections, _open_record, create_shared
 from tests import docmaker
 from tests.conftest import run_cli, typed_passphrase
 from tests.test_team import TOKEN, _free_port, llama_server  # noqa: F401  (the module's llama server)
@@ -246,7 +246,7 @@ _GUARDED_SHARED_ASK = textwrap.dedent("""
     guard = netguard.install()
     from app.core.engine import Engine
     from app.core.answer.service import Done
-    from app.core.team_library import SharedSession
+    from app.core.team.session import SharedSession
     engine = Engine(passphrase=lambda *a, **k: "team passphrase", chat_server=sys.argv[2])
     with SharedSession.open(engine, sys.argv[1]) as session:
         done = [e for e in session.ask(sys.argv[3]) if isinstance(e, Done)][0]
@@ -289,7 +289,8 @@ def test_ask_a_shared_library_through_the_team_server(
     ports = {int(u.rsplit(":", 1)[1]) for u in (url, llama_server)}
     assert sorted(map(tuple, result["servers"])) == sorted(("127.0.0.1", p) for p in ports), \
         "the guard allowed exactly the Chroma server and the model server"
-    assert result["after"] == [[ "127.0.0.1", int(llama_server.rsplit(":", 1)[1])]], "closing the library closes its door"
+    assert result["after"] == [["127.0.0.1", int(llama_server.rsplit(":", 1)[1])]], \
+        "closing the library closes its door"
     # The same through the command line: sanctum ask --library NAME --server URL.
     asked = run_cli("ask", question, "--library", name, "--server", llama_server, "--json", env=env)
     assert asked.returncode == 0, asked.stderr

@@ -36,7 +36,8 @@ from typing import Any
 MAX_CLIENTS = 16
 _ITEMS = ["crash trolley", "blood bank fridge", "controlled drugs cupboard", "defibrillator", "oxygen cylinder store",
           "sharps bin", "linen cupboard", "resuscitation bag", "insulin fridge", "suction unit"]
-_ROLES = ["the nurse in charge", "the ward sister", "the night porter", "the duty pharmacist", "the healthcare assistant"]
+_ROLES = ["the nurse in charge", "the ward sister", "the night porter", "the duty pharmacist",
+          "the healthcare assistant"]
 
 
 def free_port() -> int:
@@ -122,7 +123,7 @@ def _concurrently(work: list[Callable[[], list[tuple[float, bool]]]]) -> tuple[l
     def run(i: int) -> None:
         try:
             results[i] = work[i]()
-        except BaseException as exc:  # reported after the others finish
+        except BaseException as exc:  # noqa: BLE001 (reported after the others finish, then raised)
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
@@ -164,7 +165,7 @@ def run(*, clients: int, docs: int, asks: int, model: Path | None, threads: int,
     from app.core.config import Settings
     from app.core.engine import Engine
     from app.core.models.embedder import Embedder
-    from app.core.team_library import SharedSession
+    from app.core.team.session import SharedSession
 
     if not 1 <= clients <= MAX_CLIENTS:
         raise ValueError(f"--clients must be 1 to {MAX_CLIENTS}")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.core.engine import Engine
-    from app.core.team_library import SharedSession
+    from app.core.team.session import SharedSession
 
 EXIT_OK = 0
 ACTIONS = ("share", "join", "unshare", "members")
@@ -25,7 +25,8 @@ def add_actions(lsub: Any, create: argparse.ArgumentParser) -> None:
     """Add ``--server`` to ``library create`` and the sharing actions to ``library``."""
     create.add_argument("--server", metavar="URL",
                         help="keep the library on this Chroma server (https; http only on this computer) to share it")
-    create.add_argument("--member", metavar="NAME", default="owner", help="your name among its members (default: owner)")
+    create.add_argument("--member", metavar="NAME", default="owner",
+                        help="your name among its members (default: owner)")
     p = lsub.add_parser("share", help="make a one-time invite for a new member of a shared library")
     p.add_argument("name")
     p.add_argument("--member", metavar="NAME", help="the new member's name (shown to the others; used by unshare)")
@@ -44,7 +45,7 @@ def wants(args: argparse.Namespace) -> bool:
 
 
 def run(engine: Engine, args: argparse.Namespace) -> int:
-    from app.core.team_library import SharedSession
+    from app.core.team.session import SharedSession
 
     command = args.library_command
     if command == "create":
@@ -109,7 +110,7 @@ def shared_view(engine: Engine, args: argparse.Namespace) -> Iterator[Any]:
     """``engine`` itself, or, when the command names a shared library, a view of it whose services
     work on that library."""
     from app.core.errors import SanctumError
-    from app.core.storage.shared import shared_entries
+    from app.core.team.session import shared_entries
 
     names: Sequence[str] = _named(args) if args.command in ("ingest", "search", "ask", "remove") else []
     shared = [n for n in names if n in shared_entries(engine.paths.root)] if names else []
@@ -118,7 +119,7 @@ def shared_view(engine: Engine, args: argparse.Namespace) -> Iterator[Any]:
         return
     if len(names) > 1:
         raise SanctumError("a shared library is asked on its own: name only that --library")
-    from app.core.team_library import SharedSession
+    from app.core.team.session import SharedSession
 
     with SharedSession.open(engine, shared[0]) as session:
         yield _SharedView(engine, session)

@@ -1,6 +1,6 @@
 """The keys of a shared library, and how they are handed to its members.
 
-A shared library (see :mod:`app.core.storage.shared`) has two random secrets, kept together as
+A shared library (see :mod:`app.core.team.store`) has two random secrets, kept together as
 :class:`LibraryKeys`:
 
 - the *content key* ``K`` wraps each document's key and seals the document records; it is replaced

@@ -69,7 +69,7 @@ class VectorStore:
         drop_foreign: Drop an index built by another embedding model instead of refusing it.
         key_for: A document id's cipher, or None when the document (and its key) is gone.
         client: An already opened Chroma client to use instead of a ``PersistentClient`` on
-            ``folder`` (a shared library's ``HttpClient``: see :mod:`app.core.storage.shared`).
+            ``folder`` (a shared library's ``HttpClient``: see :mod:`app.core.team.store`).
         collection: The collection's name in that client.
     """
 

@@ -37,9 +37,9 @@ from app.core.config import ServerAddress, atomic_write_text, parse_server_url
 from app.core.crypto import Cipher, DataLocked
 from app.core.errors import ConfigError, SanctumError
 from app.core.ingest.parsers.base import NESTED_SEPARATOR
-from app.core.ingest.textitems import context_header
 from app.core.privacy import netguard, sharing
 from app.core.privacy.sharing import LibraryKeys
+from app.core.storage.headers import context_header
 from app.core.storage.keywords import KeywordIndex
 from app.core.storage.registry import READY, Library
 from app.core.storage.vectors import VectorStore

@@ -1,6 +1,6 @@
 """A shared library in use: its ingest, search and ask services, built on an engine's models.
 
-:class:`SharedSession` opens a shared library (see :mod:`app.core.storage.shared`) with the
+:class:`SharedSession` opens a shared library (see :mod:`app.core.team.store`) with the
 engine's data key, embedder, chat model (local or a team server), settings and audit log, and
 hands out the same services the engine does for local libraries, so the CLI, the benchmarks and
 the tests use one path. The library is brought in line with the server when it opens and before
@@ -11,16 +11,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.core.answer.service import AskService, SearchService
 from app.core.ingest.service import FileOutcome, IngestService, _Write
 from app.core.storage.registry import INDEXING
-from app.core.storage.shared import SharedLibrary, SyncResult, create_shared, join_shared
 from app.core.storage.vectors import StoredChunk
+from app.core.team.store import SharedLibrary, SyncResult, create_shared, join_shared
+from app.core.team.store import shared_entries as shared_entries  # for front ends
 
 if TYPE_CHECKING:
-    from app.core.engine import Engine
+    from app.core.config import Settings
+    from app.core.crypto import Cipher
+    from app.core.models.cpu import CpuGate
+    from app.core.models.embedder import Embedder
+    from app.core.models.speeds import SpeedLog
+    from app.core.privacy.audit import AuditLog
+
+
+class Engine(Protocol):
+    """What a shared session takes from the engine (app.core.engine.Engine, a layer above)."""
+
+    settings: Settings
+    cpu: CpuGate
+    speeds: SpeedLog
+
+    @property
+    def paths(self) -> Any: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def cipher(self) -> Cipher: ...
+    @property
+    def embedder(self) -> Embedder: ...
+    def chat_model(self) -> Any: ...
+    def judge_min_yes(self, model: Any) -> float | None: ...
 
 
 class SharedIngestService(IngestService):
