@@ -262,7 +262,7 @@ _GUARDED_SHARED_ASK = textwrap.dedent("""
 def test_ask_a_shared_library_through_the_team_server(
         chroma_server: tuple[str, Path], llama_server: str, embedder: Embedder, tmp_path: Path) -> None:  # noqa: F811
     from app.core.config import parse_server_url
-    from app.core.models.remote import store_token
+    from app.core.privacy.tokens import store_token
 
     url, _ = chroma_server
     name = _name()

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -103,6 +104,21 @@ class _SharedView:
     def ask_service(self) -> Any:
         self._session.sync()  # before each question: documents other members added since are found
         return self._session.ask_service()
+
+    def document_service(self) -> Any:
+        return _SharedDocuments(self._session)
+
+
+class _SharedDocuments:
+    """What ``sanctum remove`` needs of the document service, on a shared library: a file or the
+    name the library shows, removed for every member."""
+
+    def __init__(self, session: SharedSession) -> None:
+        self._session = session
+
+    def remove(self, path: Path | str) -> object | None:
+        self._session.sync()
+        return True if self._session.ingest_service().remove(Path(path)) else None
 
 
 @contextlib.contextmanager
