@@ -14,7 +14,7 @@ import pytest
 from fpdf import FPDF
 from fpdf.enums import EncryptionMethod
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
 from app.core.config import Settings
 from app.core.models.embedder import Embedder
@@ -342,3 +342,24 @@ def test_encrypted_files_ask_for_their_password(qtbot, window: MainWindow, tmp_p
     assert "b-salaries.docx" in third.title.text()
     row = next(r for r in window.library.model.rows if r.name == docx.name)
     assert "password required" in row.summary()
+
+
+# -- audit log deleted behind the app's back ----------------------------------------------------
+
+
+def test_a_deleted_audit_log_is_shown_at_start(qtbot, home: Path, embedder: Embedder,  # noqa: ANN001
+                                                chat: ChatModel) -> None:
+    first = make_engine(home, embedder, chat)
+    first.update_settings(top_k=6)  # the key and two records
+    first.close()
+    (home / "audit.log").unlink()
+    (home / "audit.head").unlink()
+    window = open_window(qtbot, make_engine(home, embedder, chat))
+    try:
+        qtbot.waitUntil(lambda: window.audit_label.isVisible(), timeout=20_000)
+        assert "deleted or rolled back" in window.audit_label.text()
+        assert "2 records were written" in window.audit_label.toolTip()
+        box = window.findChild(QMessageBox, "audit_warning")
+        assert box is not None and box.isVisible() and "2 records were written" in box.informativeText()
+    finally:
+        close_window(window)

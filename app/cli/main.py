@@ -154,7 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "conversations": _conversations,
                 **cli_library.HANDLERS,
             }[args.command]
-            return handler(engine, args)
+            warned = args.command != "audit" and _warn_if_audit_log_lost(engine)
+            code = handler(engine, args)
+            return max(code, EXIT_FAILED) if warned else code
     except SanctumError as exc:
         print(f"sanctum: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -408,6 +410,15 @@ def _config_set(engine: Engine, args: argparse.Namespace) -> int:
 
 
 # -- privacy: audit / export / wipe -------------------------------------------------------------
+
+
+def _warn_if_audit_log_lost(engine: Engine) -> bool:
+    """Say so (and make the command exit 1) when the audit log was deleted or rolled back."""
+    broken = engine.audit.check_anchor()
+    if broken is None:
+        return False
+    print(f"sanctum: WARNING: {broken.problem}. Run `sanctum audit verify`; the command still runs.", file=sys.stderr)
+    return True
 
 
 def _audit(engine: Engine, args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, Message
 from app.core.models.speeds import SpeedLog
-from app.core.privacy.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog
+from app.core.privacy.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog, LibraryAnchor
 from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider
 from app.core.retrieval.hybrid import open_keywords
 from app.core.storage.conversations import ConversationStore
@@ -171,7 +171,8 @@ class Engine:
         with self._lock:
             if self._audit is None:
                 self._audit = AuditLog(self.paths.audit, self.cipher,
-                                       full_questions=lambda: self.settings.audit_full_questions)
+                                       full_questions=lambda: self.settings.audit_full_questions,
+                                       anchor=LibraryAnchor(self.library))
             return self._audit
 
     @property

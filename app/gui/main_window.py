@@ -235,6 +235,11 @@ class MainWindow(QMainWindow):
         self.docs_label = QLabel("", self)
         self.docs_label.setAccessibleName("Library size")
         # Permanent: temporary messages ("2 added") must never hide the offline indicator.
+        self.audit_label = QLabel("", self)  # only when the audit log was deleted or rolled back
+        self.audit_label.setAccessibleName("Audit log warning")
+        self.audit_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.audit_label.hide()
+        bar.addPermanentWidget(self.audit_label)
         bar.addPermanentWidget(self.offline_label)
         bar.addPermanentWidget(self.docs_label)
         bar.addPermanentWidget(self.model_label)

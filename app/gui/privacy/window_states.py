@@ -11,11 +11,12 @@ import html
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
 from app.core.crypto import DataLocked
 from app.core.errors import ConfigError, SanctumError
+from app.core.privacy.audit import AuditCheck
 from app.core.privacy.keys import PassphraseRequired
 from app.gui.privacy.dialogs import WipeDialog
 
@@ -124,6 +125,8 @@ class WindowStates(QObject):
                     self.w.stack.setCurrentWidget(self.w.splitter)
                     self._enable_actions(True)
             self.w.load_content()
+            self.w.lanes.run(self.w.lanes.io, self.w.engine.audit.check_anchor, self._on_audit_checked,
+                             lambda message: log.warning("the audit log could not be checked: %s", message))
             return
         if isinstance(problem, DataLocked):
             title = "This data folder cannot be opened on this computer"
@@ -132,6 +135,30 @@ class WindowStates(QObject):
         else:
             title = "Sanctum cannot use this data folder"
         self._show_blocked(title, str(problem))
+
+    def _on_audit_checked(self, broken: AuditCheck | None) -> None:
+        """Warn, for as long as the window is open, when the audit log was deleted or rolled back."""
+        if broken is None:
+            return
+        from PySide6.QtWidgets import QMessageBox
+
+        from app.gui import theme
+
+        label = self.w.audit_label
+        label.setText("⚠ Audit log deleted or rolled back")
+        label.setStyleSheet(f"color: {theme.error_color()}; font-weight: bold")
+        label.setToolTip(f"{broken.problem[:1].upper()}{broken.problem[1:]}. See Settings › Privacy › "
+                         "Verify audit log." if broken.problem else "")
+        label.show()
+        box = QMessageBox(QMessageBox.Icon.Warning, "The audit log was tampered with",
+                          "Sanctum's audit log is not the one it wrote.", parent=self.w)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText(f"{broken.problem[:1].upper()}{broken.problem[1:]}.\n\nThe records that were "
+                               "removed cannot be brought back from here. If you keep exported copies of the "
+                               "audit log, compare them. Tell whoever looks after privacy on this computer."
+                               if broken.problem else "")
+        box.setObjectName("audit_warning")
+        box.open()  # not blocking: Sanctum goes on working, the warning stays in the status bar
 
     def _show_blocked(self, title: str, message: str) -> None:
         self.blocked = True
