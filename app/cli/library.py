@@ -82,8 +82,9 @@ def _library(engine: Engine, args: argparse.Namespace) -> int:
         docs = lib.in_libraries([args.name])
         if docs:
             service = engine.ingest_service()
-            for doc in docs:
-                service.remove(Path(doc.path))
+            with service.removals():
+                for doc in docs:
+                    service.remove(Path(doc.path))
         lib.drop_library(args.name)
         print(f"deleted library '{args.name}' ({len(docs)} documents removed from the index; files untouched)")
     return EXIT_OK

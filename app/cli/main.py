@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     asub.add_parser("verify", help="check that no record was altered, removed or cut off")
     aexp = asub.add_parser("export", help="write a readable copy of the audit log")
     aexp.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE (default: print it)")
+    afile = asub.add_parser("file", help="what happened to one file (the log keeps only a keyed hash of its path)")
+    afile.add_argument("path", type=Path, metavar="PATH")
 
     p = sub.add_parser("export", help="export a saved conversation to Markdown or PDF")
     p.add_argument("conversation", metavar="CONVERSATION",
@@ -270,12 +272,13 @@ def _docs(engine: Engine, args: argparse.Namespace) -> int:
 def _remove(engine: Engine, args: argparse.Namespace) -> int:
     service = engine.ingest_service()
     missing = 0
-    for path in args.paths:
-        if service.remove(path):
-            print(f"removed    {Path(path).expanduser().resolve()}")
-        else:
-            print(f"not found  {path}: not in the library", file=sys.stderr)
-            missing += 1
+    with service.removals():  # the store is rewritten once, at the end
+        for path in args.paths:
+            if service.remove(path):
+                print(f"removed    {Path(path).expanduser().resolve()}")
+            else:
+                print(f"not found  {path}: not in the library", file=sys.stderr)
+                missing += 1
     return EXIT_FAILED if missing else EXIT_OK
 
 
@@ -430,6 +433,15 @@ def _audit(engine: Engine, args: argparse.Namespace) -> int:
             return EXIT_OK
         print(f"sanctum: audit log BROKEN at record {check.first_broken}: {check.problem}", file=sys.stderr)
         return EXIT_FAILED
+    if args.audit_command == "file":
+        path = args.path.expanduser().resolve()
+        found = log.records_for_path(path)
+        for rec in found:
+            print(f"{rec.seq}\t{rec.time}\t{rec.user}\t{rec.event}")
+        if not found:
+            print(f"sanctum: the audit log has no record of {path}", file=sys.stderr)
+            return EXIT_FAILED
+        return EXIT_OK
     from app.core.privacy.audit import AUDIT_EXPORTED
 
     if args.output:

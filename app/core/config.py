@@ -77,6 +77,8 @@ class Settings:
         contextual_header: Embed each chunk with its document's title in front (re-index to apply).
         audit_full_questions: Write questions to the audit log in full (encrypted) instead of a
             keyed hash of them.
+        forget_answers_with_source: When a document is removed, also delete the text of saved
+            answers that cited it (off: the answers stay, their quoted passages go).
         embedding_backend: "torch", "onnx" (same vectors) or "onnx-int8" (1.9x faster on 2 cores,
             nDCG@10 -0.002 on SciFact; other vectors: re-index to apply), measured by
             ``sanctum bench embedders``. None (the default): torch, except for a library
@@ -103,6 +105,7 @@ class Settings:
     retrieval_mode: str = "hybrid"
     contextual_header: bool = True
     audit_full_questions: bool = False
+    forget_answers_with_source: bool = False
     embedding_backend: str | None = None
 
     @classmethod

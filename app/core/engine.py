@@ -231,7 +231,8 @@ class Engine:
     def ingest_service(self, *, reindex: bool = False) -> IngestService:
         store = self.open_store(reindex=reindex)
         return IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings,
-                             keywords=self.keywords, audit=self.audit, cpu=self.cpu)
+                             keywords=self.keywords, audit=self.audit, cpu=self.cpu,
+                             on_removed=self.forget_in_conversations)
 
     def search_service(self) -> SearchService:
         mode = self.settings.retrieval_mode
@@ -271,6 +272,12 @@ class Engine:
         self.audit.record(CONVERSATION_EXPORTED, path=str(result.path), format=result.format, redacted=redact,
                           redactions=result.redacted, turns=len(conversation.turns))
         return result
+
+    def forget_in_conversations(self, doc_ids: list[str]) -> None:
+        """Saved answers that quoted removed documents keep "source removed" instead of their passages
+        (their own text too, unless the setting ``forget_answers_with_source`` is on)."""
+        keep = not self.settings.forget_answers_with_source
+        self.conversations().forget_sources(doc_ids, keep_answers=keep)
 
     def watch_service(self) -> WatchService:
         """Followed folders; the store and the embedder are loaded only when a pass has work."""

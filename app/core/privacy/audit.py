@@ -228,6 +228,17 @@ class AuditLog:
         digest = self._cipher.keyed_hash(b"question:" + text.encode("utf-8")).hex()
         return self.record(QUESTION_ASKED, question_hmac=digest, length=len(text))
 
+    def path_hash(self, path: Path | str) -> str:
+        """The keyed hash a document's path is logged under: the log never keeps a file name (it
+        often names a patient), yet the same path always gives the same hash, so whoever holds the
+        key can ask "what happened to this file?" (:meth:`records_for_path`)."""
+        return self._cipher.keyed_hash(b"audit-path:" + str(path).encode("utf-8")).hex()
+
+    def records_for_path(self, path: Path | str) -> list[AuditRecord]:
+        """The records about one file (by its keyed hash, or its path in records from older versions)."""
+        digest, text = self.path_hash(path), str(path)
+        return [r for r in self.records() if r.details.get("path_hmac") == digest or r.details.get("path") == text]
+
     def question_hash(self, text: str) -> str:
         """The hash a question is logged under (to check whether a given question was asked)."""
         return self._cipher.keyed_hash(b"question:" + text.encode("utf-8")).hex()

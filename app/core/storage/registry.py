@@ -349,6 +349,11 @@ class Library:
         self._db.execute("INSERT INTO sealed_values VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                          (name, blob))
 
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database and empty it, so replaced document keys (a re-index gives a
+        document a new key) are not left in the WAL file (``secure_delete`` zeroes them in the database)."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def under(self, folder: Path) -> dict[str, tuple[int | None, int | None, str]]:
         """``path -> (size, mtime_ns, status)`` of every document inside ``folder``, in one query."""
         prefix = str(folder).rstrip("/\\") + "/"

@@ -7,12 +7,21 @@ space, so ``score = 1 - distance`` is the cosine similarity.
 Chunk text and labels are encrypted (AES-256-GCM, the chunk id as associated data, kept in the
 metadata) with the key
 of the document they belong to (see :meth:`app.core.storage.registry.Library.doc_cipher`); the vectors stay
-plaintext because Chroma must compute distances on them. Chroma keeps copies of deleted records in
-its SQLite file; they are ciphertext whose key is destroyed when the document is removed.
+plaintext because Chroma must compute distances on them.
+
+Forgetting: Chroma only marks a deleted record as deleted. Its vector stays in the HNSW index files
+(``data_level0.bin``) and in freed pages of its SQLite file, and the metadata (the sealed text)
+too. So after a removal or a re-index, :meth:`VectorStore.compact` rebuilds the collection from the
+records that remain, drops the old one (and its segment folder, which Chroma leaves behind), and
+vacuums Chroma's database, as ``chroma utils vacuum`` does: no byte of a removed document's vectors
+is left in the store's files. The pending compaction is remembered on disk (``compact.pending``),
+so one cut short by a crash is done on the next open.
 """
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +33,10 @@ from app.core.crypto import Cipher
 from app.core.errors import ConfigError
 
 COLLECTION = "chunks"
+_REBUILDING = "chunks-rebuilding"  # the collection a compaction fills before it replaces COLLECTION
 TEXT_KEY = "sealed_text"
+PENDING = "compact.pending"  # holds nothing: its presence says records were deleted since the last compaction
+_COPY_PAGE = 5000
 
 
 @dataclass(frozen=True)
@@ -73,11 +85,14 @@ class VectorStore:
         from chromadb.config import Settings as ChromaSettings
 
         folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self._pending = folder / PENDING
         self._key_for = key_for
         self._client = chromadb.PersistentClient(
             path=str(folder),
             settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
         )
+        self._finish_interrupted_rebuild()
         self._collection = self._client.get_or_create_collection(
             COLLECTION,
             configuration={"hnsw": {"space": "cosine"}},
@@ -98,6 +113,7 @@ class VectorStore:
 
     def reset(self) -> None:
         """Drop every chunk and start a collection for the current embedder."""
+        self._pending.touch()
         self._client.delete_collection(COLLECTION)
         self._collection = self._client.get_or_create_collection(
             COLLECTION,
@@ -136,8 +152,64 @@ class VectorStore:
         return meta
 
     def delete_document(self, doc_id: str) -> None:
-        """Remove every chunk of one document."""
+        """Remove every chunk of one document (their bytes stay in the files until :meth:`compact`)."""
+        self._pending.touch()
         self._collection.delete(where={"doc_id": doc_id})
+
+    @property
+    def needs_compaction(self) -> bool:
+        return self._pending.exists()
+
+    def compact(self) -> bool:
+        """Rewrite the store without the records deleted since the last compaction; False when
+        nothing was deleted. Takes about as long as copying every vector once."""
+        if not self._pending.exists():
+            return False
+        with contextlib.suppress(Exception):  # a rebuild cut short earlier
+            self._client.delete_collection(_REBUILDING)
+        old = self._collection
+        fresh = self._client.create_collection(
+            _REBUILDING, configuration={"hnsw": {"space": "cosine"}}, metadata=old.metadata or None,
+            embedding_function=None,
+        )
+        total, page = old.count(), min(_COPY_PAGE, int(self._client.get_max_batch_size()))
+        for offset in range(0, total, page):
+            part = old.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
+            if part["ids"]:
+                fresh.add(ids=part["ids"], embeddings=part["embeddings"], metadatas=part["metadatas"])
+        self._client.delete_collection(COLLECTION)
+        fresh.modify(name=COLLECTION)
+        self._collection = self._client.get_collection(COLLECTION, embedding_function=None)
+        self._vacuum()
+        self._pending.unlink(missing_ok=True)
+        return True
+
+    def _finish_interrupted_rebuild(self) -> None:
+        """A compaction killed after dropping the old collection: its copy is complete, use it.
+        Killed before: the copy is partial and is dropped (the compaction is still pending)."""
+        names = {c.name for c in self._client.list_collections()}
+        if _REBUILDING not in names:
+            return
+        if COLLECTION in names:
+            self._client.delete_collection(_REBUILDING)
+        else:
+            self._client.get_collection(_REBUILDING, embedding_function=None).modify(name=COLLECTION)
+
+    def _vacuum(self) -> None:
+        """What ``chroma utils vacuum`` does (Chroma purges its log itself after each write), plus the
+        segment folders of dropped collections, which Chroma leaves on disk with their vectors."""
+        import shutil
+        import sqlite3
+
+        db = sqlite3.connect(str(self.folder / "chroma.sqlite3"), isolation_level=None, timeout=30)
+        try:
+            live = {row[0] for row in db.execute("SELECT id FROM segments")}
+            db.execute("VACUUM")
+        finally:
+            db.close()
+        for entry in self.folder.iterdir():
+            if entry.is_dir() and _is_uuid(entry.name) and entry.name not in live:
+                shutil.rmtree(entry)
 
     def chunk_counts(self) -> dict[str, int]:
         """``doc_id -> number of chunks`` for every document in the store (ids only, no vectors)."""
@@ -225,6 +297,13 @@ def _metadata(c: StoredChunk) -> dict[str, Any]:
     if c.page is not None:
         meta["page"] = c.page
     return meta
+
+
+def _is_uuid(name: str) -> bool:
+    try:
+        return str(uuid.UUID(name)) == name
+    except ValueError:
+        return False
 
 
 def _opt_int(value: Any) -> int | None:

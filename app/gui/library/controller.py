@@ -112,14 +112,15 @@ class LibraryController(QObject):
         def work() -> int:
             service = self.engine.ingest_service()
             removed = 0
-            for p in paths:
-                if service.remove(Path(p)):
-                    removed += 1
-                else:  # a failed file is in the library too; a skipped one only on screen
-                    doc = self.engine.library.get(Path(p))
-                    if doc is not None:
-                        self.engine.library.delete(doc.doc_id)
+            with service.removals():
+                for p in paths:
+                    if service.remove(Path(p)):
                         removed += 1
+                    else:  # a failed file is in the library too; a skipped one only on screen
+                        doc = self.engine.library.get(Path(p))
+                        if doc is not None:
+                            self.engine.library.delete(doc.doc_id)
+                            removed += 1
             return removed
 
         def done(n: int) -> None:

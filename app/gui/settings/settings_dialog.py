@@ -230,6 +230,8 @@ class SettingsDialog(QDialog):
             top_k=self.top_k.value(),
             audit_full_questions=(self.privacy_page.full_questions.isChecked() if self.privacy_page
                                   else self._original.audit_full_questions),
+            forget_answers_with_source=(self.privacy_page.forget_answers.isChecked() if self.privacy_page
+                                        else self._original.forget_answers_with_source),
         )
         if candidate.max_answer_tokens >= candidate.context_size:
             candidate.max_answer_tokens = max(16, candidate.context_size // 4)
