@@ -159,25 +159,29 @@ def test_export_from_the_dialog_removes_personal_data_and_is_audited(qtbot, wind
 
 def test_app_lock_on_start_wrong_then_right_passphrase_and_idle_relock(qtbot, home: Path,  # noqa: ANN001
                                                                       embedder: Embedder, chat: ChatModel) -> None:
-    AppLock(home).set(LOCK, idle_minutes=5)
+    first = make_engine(home, embedder, chat)
+    first.app_lock.set(LOCK, idle_minutes=5)
+    first.close()
     window = open_window(qtbot, make_engine(home, embedder, chat))
     try:
         screen = window.lock_screen
         assert window.stack.currentWidget() is screen
         assert not window.splitter.isVisible() and not window.chat.isVisible()
         assert not any(a.isEnabled() for a in window.content_actions)
+        assert window.engine.loaded_key() is None  # the data stays closed behind the lock screen
 
         qtbot.keyClicks(screen.field, "not the passphrase")
         screen.unlock_button.click()
         qtbot.waitUntil(lambda: "Wrong passphrase" in screen.message.text(), timeout=20_000)
-        assert window.stack.currentWidget() is screen
-        assert events.APPLOCK_UNLOCK_FAILED in [r.event for r in audit_events(window)]
+        assert window.stack.currentWidget() is screen and window.engine.loaded_key() is None
 
         screen.field.clear()
         qtbot.keyClicks(screen.field, LOCK)
         screen.unlock_button.click()
         qtbot.waitUntil(lambda: window.stack.currentWidget() is window.splitter, timeout=20_000)
         assert window.chat.isVisible() and all(a.isEnabled() for a in window.content_actions)
+        qtbot.waitUntil(lambda: any(r.event == events.APPLOCK_UNLOCK_FAILED for r in audit_events(window)),
+                        timeout=20_000)  # recorded once the data is open
 
         now = window.idle.clock()
         window.idle.clock = lambda: now + 4 * 60  # input 4 minutes ago: not yet

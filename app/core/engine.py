@@ -25,7 +25,8 @@ from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, Message
 from app.core.models.speeds import SpeedLog
 from app.core.privacy.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog, LibraryAnchor
-from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider
+from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider, WrongPassphrase
+from app.core.privacy.lock import AppLock
 from app.core.retrieval.hybrid import open_keywords
 from app.core.storage.conversations import ConversationStore
 from app.core.storage.keywords import KeywordIndex
@@ -99,6 +100,8 @@ class Engine:
         self._owns_chat = chat is None
         self._passphrase = passphrase
         self._cipher: Cipher | None = None
+        self._key: bytes | None = None  # kept to wrap it for the app lock
+        self._app_lock: AppLock | None = None
         self._conversations: ConversationStore | None = None
         self._keywords: KeywordIndex | None = None
         self._audit: AuditLog | None = None
@@ -159,11 +162,52 @@ class Engine:
                         f"({KEYINFO}) is missing, so it cannot be opened. Restore that file from the "
                         "computer it came from, or start afresh with `sanctum wipe`."
                     )
-                self._cipher = Cipher(keys.load())
+                self._open_key(keys.load())
+                assert self._cipher is not None
                 if new:
                     info = keys.info() or {}
                     self.audit.record(KEY_CREATED, mode=info.get("mode"), key_id=self._cipher.key_id)
             return self._cipher
+
+    def _open_key(self, key: bytes) -> None:
+        self._key, self._cipher = key, Cipher(key)
+
+    def loaded_key(self) -> bytes | None:
+        """The data key if the data is open already (never asks for a passphrase)."""
+        return self._key
+
+    def data_key(self) -> bytes:
+        """The data key, opening the data if needed."""
+        _ = self.cipher
+        assert self._key is not None
+        return self._key
+
+    @property
+    def app_lock(self) -> AppLock:
+        """The app lock (see :mod:`app.core.privacy.lock`)."""
+        with self._lock:
+            if self._app_lock is None:
+                self._app_lock = AppLock(self.paths.root, key=self.loaded_key, open_key=self.data_key)
+            return self._app_lock
+
+    def needs_unlock(self) -> bool:
+        """True while the data is not open and only the app-lock passphrase can open it."""
+        return self._cipher is None and KeyManager(self.paths.root).lock_sealed() is not None
+
+    def unlock(self, passphrase: str) -> bool:
+        """Check the app-lock passphrase; when the data is not open yet, open it with it.
+
+        Raises:
+            TooManyAttempts: Wrong passphrases in a row: this try must wait.
+        """
+        with self._lock:
+            if self._cipher is not None:
+                return self.app_lock.verify(passphrase)
+            try:
+                self._open_key(KeyManager(self.paths.root).load(lock_passphrase=passphrase))
+            except WrongPassphrase:
+                return False
+            return True
 
     @property
     def audit(self) -> AuditLog:

@@ -321,8 +321,12 @@ class MainWindow(QMainWindow):
         self.chat.input.setFocus()
         self.states.open_data()
         self.lanes.run(self.lanes.inference, self.engine.chat_model, self._on_model_loaded, self._on_model_failed)
-        # Then the embedder (torch), in the same lane so the chat model is ready first: a first question
-        # or file need not wait for it. A failure surfaces with that first use, with its message.
+        if not self.states.data_pending:  # it reads the library: after the lock screen when the lock is on
+            self.load_embedder()
+
+    def load_embedder(self) -> None:
+        """The embedder (torch), in the inference lane so the chat model is ready first: a first
+        question or file need not wait for it. A failure surfaces with that first use, with its message."""
         self.lanes.run(self.lanes.inference, lambda: self.engine.embedder)
 
     def load_content(self) -> None:

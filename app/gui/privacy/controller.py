@@ -47,7 +47,8 @@ class PrivacyController(QObject):
     def __init__(self, engine: Engine, lanes: Lanes, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.engine, self.lanes = engine, lanes
-        self.lock = AppLock(engine.paths.root)
+        self._missed = 0  # wrong passphrases before the data was open (recorded once it is)
+        self.lock: AppLock = engine.app_lock
 
     def _audit(self, event: str, **details: Any) -> None:
         try:
@@ -70,12 +71,18 @@ class PrivacyController(QObject):
             return None
 
     def unlock(self, passphrase: str, on_done: Callable[[bool], None], on_failed: Callable[[str], None]) -> None:
-        """Check the lock passphrase; a wrong one is recorded in the audit log."""
+        """Check the lock passphrase (it opens the data when that is not open yet); a wrong one is
+        recorded in the audit log once the data can be written."""
 
         def work() -> bool:
-            ok = self.lock.verify(passphrase)
-            if not ok:
+            ok = self.engine.unlock(passphrase)
+            if not ok and self.engine.loaded_key() is None:
+                self._missed += 1  # the audit log cannot be written before the data is open
+            elif not ok:
                 self._audit(APPLOCK_UNLOCK_FAILED)
+            elif self._missed:
+                self._audit(APPLOCK_UNLOCK_FAILED, attempts=self._missed, before_unlock=True)
+                self._missed = 0
             return ok
 
         self.lanes.run(self.lanes.io, work, on_done, on_failed)

@@ -38,6 +38,7 @@ class WindowStates(QObject):
         self.w = window
         self.locked = False
         self.blocked = False  # the data folder could not be opened
+        self.data_pending = False  # the data opens with the lock passphrase, once it is typed
         self.wiped = False
         window.lock_screen.sig_unlock.connect(self._on_lock_screen_unlock)
         window.idle.sig_idle.connect(self.lock)
@@ -67,8 +68,13 @@ class WindowStates(QObject):
         self.w.lock_screen.reset()
 
     def _on_lock_screen_unlock(self, passphrase: str) -> None:
-        self.w.privacy.unlock(passphrase, self._on_unlock_checked,
-                              lambda message: self.w.lock_screen.refuse(f"The passphrase could not be checked: {message}"))
+        self.w.privacy.unlock(passphrase, self._on_unlock_checked, self._on_unlock_failed)
+
+    def _on_unlock_failed(self, message: str) -> None:
+        if message.lower().startswith("too many wrong passphrases"):
+            self.w.lock_screen.refuse(message[:1].upper() + message[1:] + ".")
+        else:
+            self.w.lock_screen.refuse(f"The passphrase could not be checked: {message}")
 
     def _on_unlock_checked(self, ok: bool) -> None:
         if not ok:
@@ -77,6 +83,11 @@ class WindowStates(QObject):
         self.locked = False
         self.w.lock_screen.reset()
         self.w.idle.reset()
+        if self.data_pending:  # the passphrase opened the data: read it now
+            self.data_pending = False
+            self.open_data()
+            self.w.load_embedder()
+            self.w.idle.watch(self.w.privacy.idle_minutes())  # now checked against its MAC
         if not self.blocked:
             self.w.stack.setCurrentWidget(self.w.splitter)
             self._enable_actions(True)
@@ -104,7 +115,11 @@ class WindowStates(QObject):
     # -- opening the data -------------------------------------------------------------------
 
     def open_data(self) -> None:
-        """Open the key, the library and the conversations in the io lane; then load the content."""
+        """Open the key, the library and the conversations in the io lane; then load the content.
+        With the app lock on, only its passphrase opens the key: this waits for the lock screen."""
+        if self.w.engine.needs_unlock():
+            self.data_pending = True
+            return
 
         def work() -> SanctumError | None:
             try:
