@@ -76,7 +76,9 @@ class PrivacyPage(QWidget):
         lock = QGroupBox("App lock", self)
         box = QVBoxLayout(lock)
         box.addWidget(_note("For shared workstations: a passphrase asked when Sanctum starts and after a time "
-                            "without use. It hides the window; your data is encrypted either way.", lock))
+                            "without use. Until it is typed, the window shows nothing and your data stays "
+                            "locked, also for the sanctum command. A forgotten lock passphrase cannot be "
+                            "bypassed.", lock))
         self.lock_state = QLabel("", lock)
         self.lock_state.setAccessibleName("App lock state")
         self.lock_state.setWordWrap(True)

@@ -177,6 +177,11 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 90)
+        if self.privacy_page is not None:  # wrapped notes: a top-level dialog does not ask their height
+            page_layout = self.privacy_page.layout()
+            width = self.minimumWidth() - 2 * self.fontMetrics().averageCharWidth() * 3
+            if page_layout is not None and page_layout.hasHeightForWidth():
+                self.privacy_page.setMinimumHeight(page_layout.heightForWidth(width))
 
     @staticmethod
     def _wrap(layout: QHBoxLayout) -> QWidget:
