@@ -21,6 +21,7 @@ so one cut short by a crash is done on the next open.
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -92,8 +93,9 @@ class VectorStore:
             path=str(folder),
             settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
         )
+        self._swap = threading.RLock()  # held by a compaction: searches wait for the new collection
         self._finish_interrupted_rebuild()
-        self._collection = self._client.get_or_create_collection(
+        self._col = self._client.get_or_create_collection(
             COLLECTION,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": embedder_id},
@@ -111,11 +113,16 @@ class VectorStore:
                 "`sanctum ingest --reindex`"
             )
 
+    @property
+    def _collection(self) -> Any:
+        with self._swap:
+            return self._col
+
     def reset(self) -> None:
         """Drop every chunk and start a collection for the current embedder."""
-        self._pending.touch()
+        self._mark_pending()
         self._client.delete_collection(COLLECTION)
-        self._collection = self._client.get_or_create_collection(
+        self._col = self._client.get_or_create_collection(
             COLLECTION,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": self.embedder_id},
@@ -153,7 +160,7 @@ class VectorStore:
 
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk of one document (their bytes stay in the files until :meth:`compact`)."""
-        self._pending.touch()
+        self._mark_pending()
         self._collection.delete(where={"doc_id": doc_id})
 
     @property
@@ -163,8 +170,22 @@ class VectorStore:
     def compact(self) -> bool:
         """Rewrite the store without the records deleted since the last compaction; False when
         nothing was deleted. Takes about as long as copying every vector once."""
-        if not self._pending.exists():
+        try:
+            token = self._pending.read_text(encoding="ascii")
+        except OSError:
             return False
+        with self._swap:
+            self._rebuild()
+        self._vacuum()
+        with contextlib.suppress(OSError):
+            if self._pending.read_text(encoding="ascii") == token:  # no deletion came in meanwhile
+                self._pending.unlink()
+        return True
+
+    def _mark_pending(self) -> None:
+        self._pending.write_text(uuid.uuid4().hex, encoding="ascii")
+
+    def _rebuild(self) -> None:
         with contextlib.suppress(Exception):  # a rebuild cut short earlier
             self._client.delete_collection(_REBUILDING)
         old = self._collection
@@ -179,10 +200,7 @@ class VectorStore:
                 fresh.add(ids=part["ids"], embeddings=part["embeddings"], metadatas=part["metadatas"])
         self._client.delete_collection(COLLECTION)
         fresh.modify(name=COLLECTION)
-        self._collection = self._client.get_collection(COLLECTION, embedding_function=None)
-        self._vacuum()
-        self._pending.unlink(missing_ok=True)
-        return True
+        self._col = self._client.get_collection(COLLECTION, embedding_function=None)
 
     def _finish_interrupted_rebuild(self) -> None:
         """A compaction killed after dropping the old collection: its copy is complete, use it.
