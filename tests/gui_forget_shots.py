@@ -79,7 +79,7 @@ def main(out: Path, scheme: str = "light") -> int:
     chips = [c.text() for m in window.chat.messages for c in m.chips()] if checks["opened"] else []
     checks["chips"] = chips
 
-    def grab(widget, name: str) -> None:  # noqa: ANN001
+    def grab(widget, name: str) -> None:
         wait(app, lambda: False, 0.8)
         image = QGuiApplication.primaryScreen().grabWindow(widget.winId())
         image.save(str(out / name), "PNG")

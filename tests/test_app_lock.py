@@ -179,8 +179,8 @@ def test_old_folders_open_and_move_to_the_new_lock_on_the_next_unlock(home: Path
         _ = Engine(home, passphrase=lambda prompt, new: "not it").cipher
 
 
-def test_a_lock_screen_stays_locked_when_its_files_are_deleted(qtbot, home: Path, embedder,  # noqa: ANN001
-                                                                chat) -> None:  # noqa: ANN001
+def test_a_lock_screen_stays_locked_when_its_files_are_deleted(qtbot, home: Path, embedder,
+                                                                chat) -> None:
     from tests.test_gui import close_window, make_engine, open_window
 
     window = open_window(qtbot, make_engine(home, embedder, chat))

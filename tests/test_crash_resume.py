@@ -28,7 +28,12 @@ from tests.conftest import typed_passphrase
 KILLS = 18
 QUERIES = ["sterile dressing change interval", "night shift staffing ratio", "audit of controlled drugs",
            "fire evacuation route", "isolation room cleaning"]
-_WORDS = ["ward", "patient", "dressing", "audit", "sterile", "night", "shift", "staffing", "ratio", "controlled", "drugs", "fire", "evacuation", "route", "isolation", "room", "cleaning", "pharmacy", "ventilator", "oxygen", "handover", "escalation", "sepsis", "bundle", "infusion", "pump", "calibration", "consent", "discharge", "pathway", "falls", "risk", "pressure", "ulcer", "hand", "hygiene", "catheter", "insertion", "documentation", "theatre", "checklist"]
+_WORDS = [
+    "ward", "patient", "dressing", "audit", "sterile", "night", "shift", "staffing", "ratio", "controlled", "drugs",
+    "fire", "evacuation", "route", "isolation", "room", "cleaning", "pharmacy", "ventilator", "oxygen", "handover",
+    "escalation", "sepsis", "bundle", "infusion", "pump", "calibration", "consent", "discharge", "pathway", "falls",
+    "risk", "pressure", "ulcer", "hand", "hygiene", "catheter", "insertion", "documentation", "theatre", "checklist"
+]
 
 
 def _make_corpus(folder: Path, count: int = 30) -> list[Path]:

@@ -150,3 +150,8 @@ def test_the_start_of_a_code_counts_as_mentioned() -> None:
     text = "The code word for bed 12 is QZX73BB8E48F113."
     assert missing_specifics("What is the code word (not QZX73B)?", [text]) == []
     assert missing_specifics("What is the code word (not QZX99)?", [text]) == ["QZX99"]
+    # a start written in capitals, without a digit (the code QZXBAE7BB105FA6 begins with letters only)
+    letters = "The code word for bed 12 is QZXBAE7BB105FA6."
+    assert missing_specifics("What is the code word (not QZXBAE)?", [letters]) == []
+    assert missing_specifics("What is the code word (not QZXBAF)?", [letters]) == ["QZXBAF"]
+    assert missing_specifics("Who is Hana Satomi?", ["Hana Sato works nights."]) == ["Hana Satomi"]

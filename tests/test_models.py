@@ -10,6 +10,7 @@ import pytest
 from app.core.errors import ModelError
 from app.core.models import shipped as models
 from app.core.models.gguf import read_gguf_info
+from app.core.models.llm import ChatModel, Message
 from tests.conftest import run_cli
 
 
@@ -91,3 +92,17 @@ def test_every_shipped_chat_model_is_installed_verified_and_licensed() -> None:
         licence = root / "resources" / "licenses" / f"{shipped.title.replace('Coder ', 'Coder-').replace(' ', '-')}.txt"
         assert licence.is_file() and "Apache License" in licence.read_text(), licence
         assert models.shipped_model_of(path) is shipped and models.shipped_model_by_key(shipped.key) is shipped
+
+
+def test_small_test_model_is_verified_and_answers(small_chat_model_path: Path, small_chat: ChatModel,
+                                                  tmp_path: Path) -> None:
+    info = read_gguf_info(small_chat_model_path)
+    assert info.architecture == "llama" and info.has_chat_template
+    assert small_chat_model_path.stat().st_size == models.TEST_CHAT_MODEL.size
+    answer = "".join(small_chat.stream([Message("user", "What is the capital of France? One word.")],
+                                       max_tokens=12, temperature=0.0))
+    assert "paris" in answer.lower()
+    copy = tmp_path / models.TEST_CHAT_MODEL.filename
+    copy.write_bytes(small_chat_model_path.read_bytes()[:-1] + b"\x00")  # same size, one byte altered
+    with pytest.raises(ModelError, match="damaged or altered"):
+        models.verify(copy, models.TEST_CHAT_MODEL, cache_dir=tmp_path)

@@ -91,7 +91,8 @@ CONVERSATION = Conversation(
     title="Bed 12 handover",
     turns=[
         Turn("user", "What is Maria Gonzales's NHS number and date of birth?"),
-        Turn("assistant", "Her NHS number is 787 789 3280 and her DOB: 02/11/1958 [1]. Call 07911 123456 for the family.",
+        Turn("assistant",
+             "Her NHS number is 787 789 3280 and her DOB: 02/11/1958 [1]. Call 07911 123456 for the family.",
              [Citation(1, "/wards/7B/handover.pdf", page=2, label="Page 2",
                        text="Maria Gonzales, NHS 787 789 3280, DOB: 02/11/1958, daughter 07911 123456")]),
     ],

@@ -30,7 +30,8 @@ def eng(home: Path, embedder: Embedder) -> Iterator[Engine]:
     engine.close()
 
 
-def _watcher(engine: Engine, *, clock: Callable[[], float] | None = None, **kw: float) -> tuple[WatchService, list[int]]:
+def _watcher(engine: Engine, *, clock: Callable[[], float] | None = None,
+             **kw: float) -> tuple[WatchService, list[int]]:
     """A watch service whose ingest provider counts how often the store/embedder were needed."""
     asked: list[int] = []
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.cli.output import outcome_line
+
 if TYPE_CHECKING:
     from app.core.engine import Engine
     from app.core.ingest.service import FileOutcome
@@ -94,11 +96,9 @@ def _library(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _outcome_printer(as_json: bool) -> Callable[[FileOutcome], None]:
-    from app.cli.main import _outcome_line
-
     def show(o: FileOutcome) -> None:
         if not as_json:
-            print(_outcome_line(o), flush=True)
+            print(outcome_line(o), flush=True)
 
     return show
 

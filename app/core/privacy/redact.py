@@ -19,7 +19,7 @@ number that happens to cover the same digits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 EMAIL, PHONE, IBAN, CARD, SSN, NHS, DOB = "email", "phone", "iban", "card", "ssn", "nhs", "dob"
@@ -40,7 +40,8 @@ class Finding:
     text: str
 
 
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?![\w-])")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?![\w-])")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])")
 _CARD = re.compile(r"(?<![\d.,/-])\d(?:[ -]?\d){12,18}(?![\d/-]|[.,]\d)")
 _SSN = re.compile(r"(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])")
@@ -54,7 +55,9 @@ _NOT_PHONE_CONTEXT = re.compile(
     r"\b(?:id|ref|reference|case|order|invoice|inv|account|acct|claim|batch|lot|serial|part|item|ticket|"
     r"tracking|policy|mrn|room|isbn|sku|code|no|number|nr)\b[\s.:#/-]*$", re.I)
 _DATE_ONLY = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}[/.-]\d{2}[/.-]\d{2}")
-_PHONE_CONTEXT = re.compile(r"\b(?:phone|tel|telephone|mobile|cell|fax|call|callback|call back|ring|dial|reach|contact|whatsapp|sms)\b[^\n\d]{0,20}$", re.I)
+_PHONE_CONTEXT = re.compile(
+    r"\b(?:phone|tel|telephone|mobile|cell|fax|call|callback|call back|ring|dial|reach|contact|whatsapp|sms)\b"
+    r"[^\n\d]{0,20}$", re.I)
 
 _MONTHS = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
            r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
@@ -196,8 +199,9 @@ def find_personal_data(text: str, *, kinds: Sequence[str] = KINDS,
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown kinds of personal data: {', '.join(sorted(unknown))}")
-    finders = {EMAIL: _find_emails, IBAN: _find_ibans, CARD: _find_cards, SSN: _find_ssns, NHS: _find_nhs,
-               DOB: _find_dobs, PHONE: lambda t: _find_phones(t, regions)}
+    finders: dict[str, Callable[[str], Iterable[Finding]]] = {
+        EMAIL: _find_emails, IBAN: _find_ibans, CARD: _find_cards, SSN: _find_ssns, NHS: _find_nhs,
+        DOB: _find_dobs, PHONE: lambda t: _find_phones(t, regions)}
     chosen: list[Finding] = []
     for kind in KINDS:  # strongest evidence first
         if kind not in kinds:

@@ -1,0 +1,86 @@
+"""The documents of the library, as front ends see them: list, add, remove, rescan.
+
+One place keeps the four records of a document in step: its registry row, its vectors, its
+keyword entry and the audit log. Front ends (GUI, CLI) call this service; they never delete a
+registry row or a vector themselves.
+
+Thread rule: any thread may call it. Each call builds its ingest service on the caller's thread
+and the stores it reaches lock themselves (see :class:`app.core.storage.registry.Library`);
+the GUI still runs adds and removes on its ingest lane, one at a time, so that they keep order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.core.values import Document
+
+if TYPE_CHECKING:
+    from app.core.ingest.service import FileOutcome, IngestService
+    from app.core.ingest.watch import RescanResult, WatchService
+    from app.core.storage.registry import Library
+
+
+class DocumentService:
+    """Adds, lists, removes and rescans documents.
+
+    Args:
+        library: The document registry (read for listings; written only through ``ingest``).
+        ingest: Builds the ingest service (loads the embedder and the store on first use).
+        watch: Builds the followed-folders service.
+    """
+
+    def __init__(self, *, library: Library, ingest: Callable[[], IngestService],
+                 watch: Callable[[], WatchService]) -> None:
+        self._library = library
+        self._ingest = ingest
+        self._watch = watch
+        self._batch: IngestService | None = None  # inside removals(): one service for them all
+
+    @contextlib.contextmanager
+    def removals(self) -> Iterator[None]:
+        """Several :meth:`remove` calls, then one rewrite of the store without their vectors
+        (see :meth:`IngestService.forget_removed`) instead of one per document."""
+        service = self._ingest()
+        self._batch = service
+        try:
+            with service.removals():
+                yield
+        finally:
+            self._batch = None
+
+    def all(self, status: str | None = None) -> list[Document]:
+        """Every document known to the library (of one ``status`` if given)."""
+        return self._library.all(status)
+
+    def get(self, path: Path | str) -> Document | None:
+        return self._library.get(Path(path))
+
+    def add(self, paths: Iterable[Path], **options: Any) -> list[FileOutcome]:
+        """Read files and folders into the library (see :meth:`IngestService.ingest`)."""
+        return self._ingest().ingest(list(paths), **options)
+
+    def remove(self, path: Path | str) -> Document | None:
+        """Remove a document, its chunks, its keyword entry and the documents found inside it,
+        and record it in the audit log.
+
+        ``path`` is a file on disk (resolved as the user typed it) or a path exactly as the
+        library lists it (a failed document, an attachment "mail.eml › report.pdf").
+
+        Returns:
+            The document removed, or None when it was not in the library.
+        """
+        service = self._batch or self._ingest()
+        resolved = Path(path).expanduser().resolve()
+        doc = self._library.get(resolved) or self._library.get(Path(path))
+        if doc is None:
+            return None
+        service.remove_document(doc)
+        return doc
+
+    def rescan(self, **options: Any) -> RescanResult:
+        """Bring the followed folders up to date (see :meth:`WatchService.rescan`)."""
+        return self._watch().rescan(**options)
