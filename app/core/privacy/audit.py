@@ -252,7 +252,10 @@ class AuditLog:
         the anchor names: a deleted or rolled-back log must stay reported, not be adopted."""
         if self._anchor is None:
             return
-        current = self._anchor.load()
+        try:
+            current = self._anchor.load()
+        except (DataLocked, ValueError, KeyError, TypeError):
+            return  # an altered anchor stays as it is: verify reports it
         if current is None or (current[0] == seq - 1 and current[1] == prev) or (
                 current[0] < seq - 1 and self._hash_at(current[0]) == current[1]):
             self._anchor.save(seq, digest)
@@ -301,8 +304,11 @@ class AuditLog:
         """
         if self._anchor is None:
             return None
-        anchor = self._anchor.load()
         lines = len(self._lines())
+        try:
+            anchor = self._anchor.load()
+        except (DataLocked, ValueError, KeyError, TypeError):
+            return AuditCheck(False, 0, 1, "the audit log's record kept in the encrypted library was altered")
         records = check.records if check is not None else lines
         if anchor is None:
             if check is not None and check.ok and check.records:  # a log from before the anchor: adopt it
