@@ -191,3 +191,17 @@ def test_cli_reports_a_deleted_log_on_verify_and_on_start(home: Path) -> None:
     proc = run_cli("docs")
     assert proc.returncode == 1 and "WARNING" in proc.stderr and "audit verify" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_altered_anchor_is_reported_and_the_log_still_written(tmp_path: Path) -> None:
+    import sqlite3
+
+    log, library = _anchored(tmp_path, 2)
+    with sqlite3.connect(tmp_path / "library.sqlite3") as db:
+        blob = bytearray(db.execute("SELECT value FROM sealed_values").fetchone()[0])
+        blob[-1] ^= 1
+        db.execute("UPDATE sealed_values SET value = ?", (bytes(blob),))
+    check = log.verify()
+    assert not check.ok and "altered" in (check.problem or "")
+    log.record("document.added", path="/records/after.pdf")  # the log itself goes on
+    assert len(list(log.records())) == 3
