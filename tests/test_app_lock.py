@@ -206,3 +206,21 @@ def test_a_lock_screen_stays_locked_when_its_files_are_deleted(qtbot, home: Path
         assert AppLock(home).enabled  # still on: the keyring holds only the wrapped key
     finally:
         close_window(window)
+
+
+def test_an_old_lock_is_checked_even_before_the_data_is_open(home: Path) -> None:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    first = Engine(home)
+    first.audit.record("note")
+    first.close()
+    salt = os.urandom(16)
+    digest = Scrypt(salt=salt, length=32, n=2**15, r=8, p=1).derive(LOCK.encode())
+    (home / "applock.json").write_text(json.dumps({
+        "version": 1, "kdf": "scrypt", "n": 2**15, "r": 8, "p": 1, "salt": base64.b64encode(salt).decode(),
+        "hash": base64.b64encode(digest).decode(), "idle_minutes": 7}))
+    engine = Engine(home)  # the keyring still holds the plain key: the data opens without the lock
+    assert not engine.needs_unlock() and engine.app_lock.enabled
+    assert not engine.unlock("typed before the data was open")
+    assert engine.unlock(LOCK) and "wrapped" in _keyring_entry(home)  # and moved to the new lock
+    engine.close()

@@ -224,13 +224,15 @@ class Engine:
             TooManyAttempts: Wrong passphrases in a row: this try must wait.
         """
         with self._cipher_lock:
-            if self._cipher is not None:
-                return self.app_lock.verify(passphrase)
-            try:
-                self._open_key(KeyManager(self.paths.root).load(lock_passphrase=passphrase))
-            except WrongPassphrase:
-                return False
-            return True
+            if self._cipher is None and KeyManager(self.paths.root).lock_sealed() is not None:
+                try:
+                    self._open_key(KeyManager(self.paths.root).load(lock_passphrase=passphrase))
+                except WrongPassphrase:
+                    return False
+                return True
+        # The data is open, or opens without the lock passphrase (a lock set by an older version):
+        # the lock checks the passphrase itself.
+        return self.app_lock.verify(passphrase)
 
     @property
     def audit(self) -> AuditLog:
