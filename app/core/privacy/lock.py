@@ -147,6 +147,11 @@ class AppLock:
         if not hmac.compare_digest(_legacy_hash(passphrase, salt, **params), expected):
             return False
         key = self._key()
+        if key is None and self._open_key is not None:
+            try:  # the old lock left the plain key in the keyring: the data opens without asking
+                key = self._open_key()
+            except SanctumError:
+                key = None  # it needs a passphrase first: moved at a later unlock
         if key is not None and len(passphrase) >= MIN_PASSPHRASE:  # shorter ones stay as they were
             self.keys.set_lock(key, passphrase, idle_minutes=int(legacy.get("idle_minutes", 10)))
             self._current()
