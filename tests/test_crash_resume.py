@@ -18,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from app.core.config import Settings
 from app.core.engine import Engine
 from app.core.models.embedder import Embedder
@@ -136,6 +138,7 @@ def _run_and_kill(folder: Path, env: dict[str, str], rng: random.Random) -> tupl
     return f"killed after {seen} new files + {jitter:.2f} s", "".join(lines)
 
 
+@pytest.mark.slow  # ~60 s: a process killed many times over
 def test_random_sigkills_end_in_the_same_state_as_one_clean_run(
     tmp_path: Path, embedder: Embedder
 ) -> None:

@@ -17,7 +17,7 @@ from app.core.ingest.parsers import NESTED_SEPARATOR, parse
 from app.core.ingest.parsers import archive as archive_module
 from app.core.ingest.parsers.ocr import OcrUnavailable, tesseract_path
 from tests import docmaker
-from tests.conftest import SHARED_DATA, run_cli
+from tests.conftest import SHARED_DATA, sanctum
 
 EXAMPLES = SHARED_DATA / "ingestion" / "unstructured" / "example-docs"
 MARKITDOWN = SHARED_DATA / "ingestion" / "markitdown" / "packages" / "markitdown" / "tests" / "test_files"
@@ -457,13 +457,13 @@ def test_cli_never_waits_for_a_password_without_a_terminal_and_takes_password_fl
     locked = docmaker.encrypt_office(docmaker.make_docx(tmp_path / "p.docx", ["Audit findings"]), tmp_path / "a.docx",
                                      "pw")
     ok = docmaker.make_text(tmp_path / "ok.txt", "Plain file")
-    result = run_cli("ingest", str(locked), str(ok), timeout=300)
+    result = sanctum("ingest", str(locked), str(ok))  # in-process: stdin is no terminal here either
     assert result.returncode == 1, result.stderr
     assert f"failed     {locked}: password required" in result.stdout
     assert f"ingested   {ok}" in result.stdout
-    result = run_cli("ingest", "--password", "nope", str(locked), timeout=300)
+    result = sanctum("ingest", "--password", "nope", str(locked))
     assert "wrong password" in result.stdout
-    result = run_cli("ingest", "--password", "pw", str(locked), timeout=300)
+    result = sanctum("ingest", "--password", "pw", str(locked))
     assert result.returncode == 0 and f"ingested   {locked}" in result.stdout
 
 

@@ -144,7 +144,16 @@ def test_failed_file_is_listed_with_its_reason(qtbot, window: MainWindow, tmp_pa
     assert good.exists()
 
 
-def test_stop_mid_answer_keeps_what_was_written(qtbot, window: MainWindow, tmp_path: Path) -> None:
+def test_stop_mid_answer_keeps_what_was_written(qtbot, home: Path, embedder: Embedder, small_chat: ChatModel,
+                                                tmp_path: Path) -> None:
+    window = open_window(qtbot, make_engine(home, embedder, small_chat))  # stopping, not the answer's quality
+    try:
+        _stop_mid_answer(qtbot, window, tmp_path)
+    finally:
+        close_window(window)
+
+
+def _stop_mid_answer(qtbot, window: MainWindow, tmp_path: Path) -> None:
     doc = docmaker.make_text(tmp_path / "history.txt", "The hospital was founded in 1872 by the Sisters of Mercy. "
                              "It grew from twelve beds to four hundred over a century. " * 8)
     drop(window, [doc])

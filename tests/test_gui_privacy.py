@@ -139,7 +139,7 @@ def test_export_from_the_dialog_removes_personal_data_and_is_audited(qtbot, wind
 
     conv_id, dialog = window.export_dialog(conv.conv_id)
     qtbot.addWidget(dialog)
-    assert dialog.redact.isChecked() and "NHS numbers" in dialog.redact.text()
+    assert dialog.redact.isChecked() and "names" in dialog.redact.text() and "NHS numbers" in dialog.redact.text()
     dialog.choose(tmp_path / "bed-12.md")
     assert dialog.markdown.isChecked(), "the .md suffix did not choose Markdown"
     dialog.export_button.click()
@@ -148,8 +148,8 @@ def test_export_from_the_dialog_removes_personal_data_and_is_audited(qtbot, wind
     qtbot.waitUntil(lambda: "Exported to" in window.statusBar().currentMessage(), timeout=20_000)
     text = (tmp_path / "bed-12.md").read_text(encoding="utf-8")
     assert "Discharge of bed 12" in text and "discharge summary is ready" in text
-    assert "jane.doe@example.org" not in text and "7946 0958" not in text
-    assert "2 personal details removed" in window.statusBar().currentMessage()
+    assert "jane.doe@example.org" not in text and "7946 0958" not in text and "Jane" not in text
+    assert "3 personal details removed (1 email, 1 name, 1 phone)" in window.statusBar().currentMessage()
     exported = [r for r in audit_events(window) if r.event == events.CONVERSATION_EXPORTED]
     assert exported and exported[-1].details["redacted"] is True
 

@@ -64,7 +64,7 @@ def test_conversations_are_found_and_exported_with_an_audit_record(lean_engine: 
 
     result = conversations.export(conversations.get(saved.conv_id), tmp_path / "handover.md", redact=True)
     text = result.path.read_text(encoding="utf-8")
-    assert "Dr Okafor is on call." in text and "07700 900123" not in text
+    assert "Dr [NAME] is on call." in text and "Okafor" not in text and "07700 900123" not in text
     record = [r for r in lean_engine.audit.records() if r.event == "conversation.exported"][-1]
     assert record.details["turns"] == 2 and record.details["redacted"] is True
 
@@ -89,3 +89,20 @@ def test_wipe_closes_the_engine_then_deletes_the_data(lean_engine: Engine, home:
     removed = lean_engine.privacy_service().wipe()
     assert "conversations.sqlite3" in removed
     assert not any(home.iterdir())
+
+
+def test_citation_clicks_share_the_process_parser_worker(lean_engine: Engine, tmp_path: Path) -> None:
+    """Finding a cited passage in its file uses the engine's one parser process, not a new one per click."""
+    import multiprocessing
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Intro line.\n\nCentral line dressings are changed every 7 days.\n", encoding="utf-8")
+    sources = lean_engine.source_service()
+    before = {p.pid for p in multiprocessing.active_children()}
+    for _ in range(3):
+        loc = sources.locate(notes, text="Central line dressings are changed every 7 days.")
+        assert loc.exact and loc.text[loc.start:loc.end].startswith("Central line")
+    started = {p.pid for p in multiprocessing.active_children()} - before
+    assert len(started) == 1, f"{len(started)} parser processes for three clicks"
+    lean_engine.close()  # the worker stops with the engine
+    assert not ({p.pid for p in multiprocessing.active_children()} & started)

@@ -14,7 +14,6 @@ from app.core.config import Settings
 from app.core.crypto import Cipher
 from app.core.engine import Engine
 from app.core.errors import ModelError
-from app.core.models import shipped as models
 from app.core.models.embedder import Embedder
 from app.core.storage.registry import Library
 from tests.conftest import typed_passphrase
@@ -93,8 +92,8 @@ def test_the_library_opens_while_the_chat_model_is_still_loading(home: Path, emb
 
 
 @pytest.mark.slow
-def test_answers_keep_coming_while_300_files_are_read(home: Path, embedder: Embedder, models_home: Path,
-                                                      tmp_path: Path) -> None:
+def test_answers_keep_coming_while_300_files_are_read(home: Path, embedder: Embedder,
+                                                      small_chat_model_path: Path, tmp_path: Path) -> None:
     """Ask question after question while a folder of 300 files is ingested: every question is
     answered, none fails (the chunker and the query share the embedder's tokenizer, the registry
     is written and read at once), and the ingest completes."""
@@ -108,9 +107,8 @@ def test_answers_keep_coming_while_300_files_are_read(home: Path, embedder: Embe
     (folder.parent / "protocol.txt").write_text(
         "Central line protocol: the dressing is changed every seven days, or sooner when it is wet or loose.",
         encoding="utf-8")
-    small = models.shipped_chat_model(models_home, models.QWEN_05B)
     engine = Engine(home, settings=Settings(max_answer_tokens=48, context_size=2048), embedder=embedder,
-                    chat_model=small, passphrase=typed_passphrase)
+                    chat_model=small_chat_model_path, passphrase=typed_passphrase)
     engine.document_service().add([folder.parent / "protocol.txt"])
     outcome: dict[str, object] = {}
 

@@ -62,6 +62,24 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--json", type=Path, metavar="FILE", default=Path("bench-results") / "answers.json",
                    help="where to write the results (default: bench-results/answers.json)")
 
+    p = bench.add_parser("redaction",
+                         help="redaction precision/recall per kind, beside the rules before and spaCy alone")
+    p.add_argument("--split", choices=["dev", "held-out", "all"], default="held-out",
+                   help="which half of the labelled sample (default: held-out, never tuned on)")
+    p.add_argument("--samples", type=Path, metavar="FILE.jsonl", help="another labelled sample (same format)")
+    p.add_argument("--misses", action="store_true", help="also list what Sanctum missed or over-redacted")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the counts as JSON")
+
+    p = bench.add_parser("team", help="N members asking and ingesting at once on a shared library and a model "
+                         "server (loopback), beside the same work done locally")
+    p.add_argument("--clients", type=int, default=4, help="members working at once (1-16, default 4)")
+    p.add_argument("--docs", type=int, default=3, help="documents each member adds (default 3)")
+    p.add_argument("--asks", type=int, default=2, help="questions each member asks (default 2)")
+    p.add_argument("--model", type=Path, metavar="FILE.gguf", help="the chat model (default: this data folder's)")
+    p.add_argument("--threads", type=int, default=0, metavar="N", help="llama.cpp threads (default: the app's choice)")
+    p.add_argument("--json", type=Path, metavar="FILE", default=Path("bench-results") / "team.json",
+                   help="where to write the results (default: bench-results/team.json)")
+
     from app.bench import speed_cli
 
     speed_cli.add_parsers(bench)
@@ -89,6 +107,12 @@ def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> i
 
         print(forgetting.table(forgetting.run(chunks=args.chunks)))
         return 0
+    if args.bench_command == "redaction":
+        return _redaction(args)
+    if args.bench_command == "team":
+        from app.bench import team
+
+        return team.main(args, passphrase)
     if args.bench_command == "encryption":
         from app.bench import encryption
 
@@ -186,4 +210,22 @@ def _answers(args: argparse.Namespace, passphrase: PassphraseProvider | None) ->
               f"vs {d['first_token_idle_s']} s")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+def _redaction(args: argparse.Namespace) -> int:
+    from app.bench import redaction
+
+    try:
+        items, scores = redaction.run(args.split, args.samples or redaction.SAMPLES)
+    except (OSError, ValueError) as exc:
+        print(f"sanctum bench redaction: {exc}", file=sys.stderr)
+        return 1
+    print(redaction.table(items, scores, args.split))
+    if args.misses:
+        print("\n".join(["", "Sanctum's misses and over-redactions:", *scores["Sanctum"].misses]))
+    if args.json:
+        args.json.write_text(json.dumps({"split": args.split, "items": len(items),
+                                         "counts": {n: s.counts for n, s in scores.items()}}, indent=2) + "\n",
+                             encoding="utf-8")
     return 0

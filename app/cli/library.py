@@ -31,12 +31,16 @@ def add_commands(sub: Any) -> None:
 
     p = sub.add_parser("library", help="create, rename or delete a library")
     lsub = p.add_subparsers(dest="library_command", metavar="ACTION", required=True)
-    lsub.add_parser("create", help="add an empty library").add_argument("name")
+    create = lsub.add_parser("create", help="add an empty library")
+    create.add_argument("name")
     ren = lsub.add_parser("rename", help="rename a library")
     ren.add_argument("name")
     ren.add_argument("new_name")
     lsub.add_parser("delete", help="delete a library and remove its documents from the index (not from disk)"
                     ).add_argument("name")
+    from app.cli import team
+
+    team.add_actions(lsub, create)  # shared libraries: create --server, share, join, unshare, members
 
     p = sub.add_parser("watch", help="follow folders: new, changed and deleted files are picked up")
     wsub = p.add_subparsers(dest="watch_command", metavar="ACTION", required=True)
@@ -59,8 +63,8 @@ def add_commands(sub: Any) -> None:
 
 
 def _libraries(engine: Engine, args: argparse.Namespace) -> int:
-    infos = engine.library.libraries()
-    watched = engine.library.watched()
+    documents = engine.document_service()
+    infos, watched = documents.libraries(), documents.watched()
     if args.json:
         print(json.dumps([{"name": i.name, "documents": i.documents, "ready": i.ready, "chunks": i.chunks,
                            "folders": [str(w.path) for w in watched if w.library == i.name]} for i in infos],
@@ -74,21 +78,18 @@ def _libraries(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _library(engine: Engine, args: argparse.Namespace) -> int:
-    lib = engine.library
+    from app.cli import team
+
+    if team.wants(args):
+        return team.run(engine, args)
+    documents = engine.document_service()
     if args.library_command == "create":
-        print(f"created library '{lib.create_library(args.name)}'")
+        print(f"created library '{documents.create_library(args.name)}'")
     elif args.library_command == "rename":
-        print(f"renamed '{args.name}' to '{lib.rename_library(args.name, args.new_name)}'")
+        print(f"renamed '{args.name}' to '{documents.rename_library(args.name, args.new_name)}'")
     else:
-        lib.require_library(args.name)
-        docs = lib.in_libraries([args.name])
-        if docs:
-            service = engine.ingest_service()
-            with service.removals():
-                for doc in docs:
-                    service.remove(Path(doc.path))
-        lib.drop_library(args.name)
-        print(f"deleted library '{args.name}' ({len(docs)} documents removed from the index; files untouched)")
+        removed = documents.delete_library(args.name)
+        print(f"deleted library '{args.name}' ({removed} documents removed from the index; files untouched)")
     return EXIT_OK
 
 

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("remove", help="remove documents (and all their passages) from the library")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--library", metavar="NAME", help="a shared library: remove them for every member (PATH or name)")
 
     p = sub.add_parser("search", help="show the passages that best match a query")
     p.add_argument("query")
@@ -76,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     p.add_argument("--library", metavar="NAME", action="append", help="answer only from this library (repeatable)")
+    p.add_argument("--server", metavar="URL",
+                   help="a team server (OpenAI-compatible: llama-server, vLLM, Ollama) writes the answer, this time")
 
     p = sub.add_parser("models", help="show and verify the chat and embedding models")
     p.add_argument("--json", action="store_true")
@@ -93,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     cset = csub.add_parser("set", help="change one setting")
     cset.add_argument("key")
     cset.add_argument("value")
+    ctok = csub.add_parser("server-token", help="keep the team server's API token in the system keyring")
+    ctok.add_argument("--clear", action="store_true", help="forget the token")
 
     p = sub.add_parser("audit", help="check or export the audit log")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -108,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", type=Path, required=True, metavar="FILE.md|FILE.pdf")
     p.add_argument("--format", choices=["md", "pdf"], help="default: from the output file's suffix")
     p.add_argument("--redact", action="store_true",
-                   help="replace e-mail addresses, phone, card, IBAN, SSN and NHS numbers and dates of birth")
+                   help="replace names, e-mail addresses, phone, card, IBAN, SSN and NHS numbers and dates of birth")
 
     p = sub.add_parser("conversations", help="list the saved conversations")
     p.add_argument("--json", action="store_true")
@@ -151,15 +156,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_bench(args, passphrase=ask_passphrase)
         from app.core.engine import Engine
 
-        with Engine(chat_model=args.model, embedding_model=args.embedding_model, passphrase=ask_passphrase) as engine:
+        with Engine(chat_model=args.model, embedding_model=args.embedding_model, passphrase=ask_passphrase,
+                    chat_server=getattr(args, "server", None)) as engine:
             handler = {
                 "ingest": _ingest, "docs": _docs, "remove": _remove, "search": _search, "ask": _ask,
-                "models": _models, "config": _config_set, "audit": _audit, "export": _export,
+                "models": _models, "config": _config, "audit": _audit, "export": _export,
                 "conversations": _conversations,
                 **cli_library.HANDLERS,
             }[args.command]
             warned = args.command != "audit" and _warn_if_audit_log_lost(engine)
-            code = handler(engine, args)
+            from app.cli.team import shared_view
+
+            with shared_view(engine, args) as view:  # --library NAME of a shared library: its services
+                code = handler(view, args)
             return max(code, EXIT_FAILED) if warned else code
     except SanctumError as exc:
         print(f"sanctum: {exc}", file=sys.stderr)
@@ -379,6 +388,35 @@ def _config_show() -> int:
     return EXIT_OK
 
 
+def _config(engine: Engine, args: argparse.Namespace) -> int:
+    if args.config_command == "server-token":
+        return _server_token(engine, args)
+    return _config_set(engine, args)
+
+
+def _server_token(engine: Engine, args: argparse.Namespace) -> int:
+    """Store (or forget) the API token of the configured team server in the keyring, never in a file."""
+    from app.core.errors import ConfigError
+
+    server = engine.team_server()
+    if server is None:
+        raise ConfigError("no team server is set; first: sanctum config set chat_server https://HOST:PORT")
+    if args.clear:
+        engine.privacy_service().set_server_token(server.url, None)
+        print(f"the API token for {server.label} is forgotten")
+        return EXIT_OK
+    token = os.environ.get("SANCTUM_SERVER_TOKEN")
+    if not token and sys.stdin.isatty():
+        import getpass
+
+        token = getpass.getpass(f"API token for {server.label}: ")
+    if not token:
+        raise ConfigError("no token given: type it when asked, or set SANCTUM_SERVER_TOKEN")
+    engine.privacy_service().set_server_token(server.url, token)
+    print(f"the API token for {server.label} is kept in the system keyring")
+    return EXIT_OK
+
+
 def _config_set(engine: Engine, args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -390,8 +428,8 @@ def _config_set(engine: Engine, args: argparse.Namespace) -> int:
         raise ConfigError(f"unknown setting '{args.key}'; known: {', '.join(fields)}")
     current = getattr(settings, args.key)
     value: Any = args.value
-    if args.value.lower() in ("", "none", "default") and args.key in ("chat_model", "embedding_model",
-                                                                     "embedding_backend"):
+    if args.value.lower() in ("", "none", "default", "local") and args.key in (
+            "chat_model", "embedding_model", "embedding_backend", "chat_server", "chat_server_model"):
         value = None
     elif isinstance(current, bool):
         value = args.value.lower() in ("1", "true", "yes", "on")

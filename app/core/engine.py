@@ -23,7 +23,7 @@ from typing import Any
 from app.core.answer.conversations import ConversationService
 from app.core.answer.service import SYSTEM_PROMPT, AskService, SearchService
 from app.core.answer.sources import SourceService
-from app.core.config import DEFAULT_EMBEDDING_BACKEND, Settings, data_dir
+from app.core.config import DEFAULT_EMBEDDING_BACKEND, ServerAddress, Settings, data_dir, parse_server_url
 from app.core.crypto import Cipher, DataLocked
 from app.core.ingest.documents import DocumentService
 from app.core.ingest.parse_pool import ParserPool
@@ -33,11 +33,21 @@ from app.core.models import shipped as models
 from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, Message
+from app.core.models.remote import RemoteChatModel
 from app.core.models.speeds import SpeedLog
-from app.core.privacy.audit import KEY_CREATED, SETTINGS_CHANGED, AuditLog, LibraryAnchor
+from app.core.privacy import netguard
+from app.core.privacy.audit import (
+    CHAT_SERVER_CONNECTED,
+    CHAT_SERVER_SWITCHED,
+    KEY_CREATED,
+    SETTINGS_CHANGED,
+    AuditLog,
+    LibraryAnchor,
+)
 from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider, WrongPassphrase
 from app.core.privacy.lock import AppLock
 from app.core.privacy.service import PrivacyService
+from app.core.privacy.tokens import load_token
 from app.core.retrieval.hybrid import open_keywords
 from app.core.storage.conversations import ConversationStore
 from app.core.storage.keywords import KeywordIndex
@@ -84,6 +94,8 @@ class Engine:
         embedding_model: A sentence-transformers folder for this session only.
         embedder: An already loaded embedder to share (tests, benchmarks); not closed here.
         chat: An already loaded chat model to share; not closed here.
+        chat_server: A team server's address for this session only (overrides the settings; see
+            :class:`app.core.models.remote.RemoteChatModel`).
         passphrase: Asks the user for a passphrase where no keyring is available.
     """
 
@@ -97,6 +109,7 @@ class Engine:
         embedder: Embedder | None = None,
         chat: ChatModel | None = None,
         passphrase: PassphraseProvider | None = None,
+        chat_server: str | None = None,
     ) -> None:
         self.paths = Paths(Path(root) if root else data_dir())
         self.paths.root.mkdir(parents=True, exist_ok=True)
@@ -115,7 +128,8 @@ class Engine:
         self._library: Library | None = None
         self._embedder: Embedder | None = embedder
         self._store: VectorStore | None = None
-        self._chat: ChatModel | None = chat
+        self._chat: ChatModel | RemoteChatModel | None = chat
+        self._server_override = chat_server
         self._owns_chat = chat is None
         self._passphrase = passphrase
         self._cipher: Cipher | None = None
@@ -285,9 +299,26 @@ class Engine:
                 self._keywords = open_keywords(self.paths.keywords, cipher, library=library, store=store)
             return self._keywords
 
-    def chat_model(self) -> ChatModel:
-        """The chat model, loaded on first use and kept."""
+    def team_server(self) -> ServerAddress | None:
+        """The team server that writes the answers, or None for the local model.
+
+        Raises:
+            ConfigError: The address is not acceptable (see :func:`app.core.config.parse_server_url`).
+        """
+        url = self._server_override or self.settings.chat_server
+        return parse_server_url(url) if url else None
+
+    def chat_model(self) -> ChatModel | RemoteChatModel:
+        """The chat model, loaded (or connected to) on first use and kept."""
         with self._chat_lock:
+            server = self.team_server() if self._chat is None else None
+            if server is not None:
+                guard = netguard.current()
+                if guard is not None:
+                    guard.allow_server(server.host, server.port)  # exactly this host and port
+                self._chat = RemoteChatModel(server, context_size=self.settings.context_size,
+                                             model=self.settings.chat_server_model, token=load_token(server))
+                self.audit.record(CHAT_SERVER_CONNECTED, server=server.label, model=self._chat.model)
             if self._chat is None:
                 self._chat = ChatModel(
                     self.chat_model_path(), context_size=self.settings.context_size, threads=self.settings.threads
@@ -296,11 +327,13 @@ class Engine:
                 self._chat.prefill([Message("system", SYSTEM_PROMPT)])
             return self._chat
 
-    def judge_min_yes(self, model: ChatModel) -> float | None:
+    def judge_min_yes(self, model: ChatModel | RemoteChatModel) -> float | None:
         """The "is it answered?" threshold for ``model``: the setting, else the shipped model's
         calibrated one (none for other models)."""
         if self.settings.judge_min_yes is not None:
             return self.settings.judge_min_yes or None  # 0 turns the step off
+        if isinstance(model, RemoteChatModel):
+            return None
         shipped = models.shipped_model_of(model.path)
         return shipped.judge_min_yes if shipped else None
 
@@ -320,7 +353,7 @@ class Engine:
         store = self.open_store(reindex=reindex)
         service = IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings,
                                 keywords=self.keywords, audit=self.audit, cpu=self.cpu, pool=self.parser_pool(),
-                                on_removed=self.forget_in_conversations)
+                                data_root=self.paths.root, on_removed=self.forget_in_conversations)
         with self._store_lock:
             if self._recovered is not store:
                 service.recover()
@@ -409,13 +442,25 @@ class Engine:
         settings.save(self.paths.settings)
         with self._chat_lock:
             old, self.settings = self.settings, settings
-            reload = (old.chat_model, old.context_size, old.threads) != (
-                settings.chat_model, settings.context_size, settings.threads)
+            reload = (old.chat_model, old.context_size, old.threads, old.chat_server, old.chat_server_model) != (
+                settings.chat_model, settings.context_size, settings.threads, settings.chat_server,
+                settings.chat_server_model)
+            if old.chat_server != settings.chat_server:
+                self._switch_server(old.chat_server, settings.chat_server)
             if reload and self._chat is not None and self._owns_chat:
                 self._chat.close()  # waits for a generation in progress
                 self._chat = None
             if reload and self._owns_chat:
                 self._chat_override = None
+
+    def _switch_server(self, old: str | None, new: str | None) -> None:
+        """Record a switch between the local model and a team server, and close the old door."""
+        self.audit.record(CHAT_SERVER_SWITCHED, to=parse_server_url(new).label if new else "local model",
+                          **{"from": parse_server_url(old).label if old else "local model"})
+        guard = netguard.current()
+        if old and guard is not None and not self._server_override:
+            address = parse_server_url(old)
+            guard.forget_server(address.host, address.port)
 
     def close(self) -> None:
         with self._conversations_lock:

@@ -335,6 +335,11 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, model: object) -> None:
         self.model_ready = True
+        address = getattr(model, "address", None)
+        if address is not None:  # a team server (app.core.models.remote)
+            self.model_label.setText(f"Chat model: {model.model} · team server")  # type: ignore[attr-defined]
+            self.model_label.setToolTip(f"Answers are written by {model.name} on your team's server.")  # type: ignore[attr-defined]
+            return
         info = model.info  # type: ignore[attr-defined]
         self.model_label.setText(f"Chat model: {info.name} · {info.quantization or 'GGUF'}")
         self.model_label.setToolTip(describe_model(info))
@@ -446,6 +451,10 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         dialog = self.settings_dialog()
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_settings() is not None:
+            token = dialog.team_page.new_token()
+            server = dialog.result_settings().chat_server
+            if token and server:  # the keyring, never the settings file
+                self.engine.privacy_service().set_server_token(server, token)
             self.apply_settings(dialog.result_settings())
 
     def apply_settings(self, settings) -> None:  # noqa: ANN001

@@ -28,6 +28,7 @@ from app.core.config import Settings
 from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, GenerationStats, Message
+from app.core.models.remote import RemoteChatModel
 from app.core.retrieval.hybrid import Retriever
 from app.core.storage.headers import context_header
 from app.core.storage.keywords import KeywordIndex
@@ -216,9 +217,10 @@ class AskService:
     passages and attach the supporting sentences.
     """
 
-    def __init__(self, *, search: SearchService, model_provider: Callable[[], ChatModel], settings: Settings,
+    def __init__(self, *, search: SearchService, model_provider: Callable[[], ChatModel | RemoteChatModel],
+                 settings: Settings,
                  on_question: Callable[[str], object] | None = None, cpu: CpuGate | None = None,
-                 judge_min_yes: Callable[[ChatModel], float | None] | None = None,
+                 judge_min_yes: Callable[[ChatModel | RemoteChatModel], float | None] | None = None,
                  on_timed: Callable[[str, float, float | None], object] | None = None) -> None:
         self.search = search
         self._model_provider = model_provider
@@ -403,7 +405,7 @@ class AskService:
         return table_header_of("\n".join(texts))
 
     def _fit(
-        self, model: ChatModel, question: str, passages: list[Passage], blocks: list[str],
+        self, model: ChatModel | RemoteChatModel, question: str, passages: list[Passage], blocks: list[str],
         history: Sequence[Message],
     ) -> tuple[list[Passage], list[str], list[Message]]:
         """Keep the best evidence blocks (and recent turns) that fit the window with room to answer."""

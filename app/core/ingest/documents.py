@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.core.values import Document
+from app.core.values import Document, LibraryInfo, WatchedFolder
 
 if TYPE_CHECKING:
     from app.core.ingest.service import FileOutcome, IngestService
@@ -80,6 +80,32 @@ class DocumentService:
             return None
         service.remove_document(doc)
         return doc
+
+    # -- libraries (named groups of documents) -------------------------------------------------
+
+    def libraries(self) -> list[LibraryInfo]:
+        return self._library.libraries()
+
+    def watched(self) -> list[WatchedFolder]:
+        """The folders the libraries follow."""
+        return self._library.watched()
+
+    def create_library(self, name: str) -> str:
+        """Add an empty library; returns its cleaned-up name."""
+        return self._library.create_library(name)
+
+    def rename_library(self, old: str, new: str) -> str:
+        return self._library.rename_library(old, new)
+
+    def delete_library(self, name: str) -> int:
+        """Remove every document of a library (as :meth:`remove` does), then the library itself;
+        returns how many documents it held. The files themselves are not touched."""
+        self._library.require_library(name)
+        docs = self._library.in_libraries([name])
+        for doc in docs:  # a mail's attachments go with the mail: already gone when their turn comes
+            self.remove(doc.path)
+        self._library.drop_library(name)
+        return len(docs)
 
     def rescan(self, **options: Any) -> RescanResult:
         """Bring the followed folders up to date (see :meth:`WatchService.rescan`)."""

@@ -164,9 +164,12 @@ class IngestService:
         self, *, library: Library, store: VectorStore, embedder: Embedder, settings: Settings,
         keywords: KeywordIndex | None = None, audit: AuditLog | None = None, cpu: CpuGate | None = None,
         on_removed: Callable[[list[str]], None] | None = None,
-        pool: ParserPool | None = None,
+        pool: ParserPool | None = None, data_root: Path | None = None,
     ) -> None:
         self.library = library
+        # Sanctum's own data folder is never read as documents (its files are ciphertext, or the
+        # audit log), even when it sits inside a folder the user adds.
+        self.data_root = data_root.expanduser().resolve() if data_root else None
         self.cpu = cpu  # answers come first: embedding waits between batches while one is written
         self.store = store
         self.embedder = embedder
@@ -228,9 +231,12 @@ class IngestService:
         seen: set[Path] = set()
         for raw in paths:
             path = Path(raw).expanduser().resolve()
+            if self._is_own(path):
+                outcomes.append(FileOutcome(path, SKIPPED, "this is Sanctum's own data folder, not a document"))
+                continue
             if path.is_dir():
                 for root, dirs, names in os.walk(path):
-                    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                    dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not self._is_own(Path(root) / d))
                     for name in sorted(names):
                         child = Path(root) / name
                         if _is_hidden(child) or child in seen:
@@ -247,6 +253,9 @@ class IngestService:
             else:
                 outcomes.append(FileOutcome(path, FAILED, "no such file or folder"))
         return files, outcomes
+
+    def _is_own(self, path: Path) -> bool:
+        return self.data_root is not None and (path == self.data_root or self.data_root in path.parents)
 
     def ingest(
         self,
@@ -399,7 +408,11 @@ class IngestService:
             progress(IngestProgress(done, total, jobs[-1].path, "embedding"))
         cpu = self.cpu
         pause = (lambda: cpu.wait_turn(cancelled)) if cpu is not None else None
-        vectors = self.embedder.embed(texts, cancelled=cancelled, pause=pause)
+        try:
+            vectors = self.embedder.embed(texts, cancelled=cancelled, pause=pause)
+        finally:
+            if cpu is not None:
+                cpu.step_done()
         start = 0
         for unit in units:
             unit.vectors = vectors[start : start + len(unit.texts)]

@@ -51,6 +51,12 @@ AUDIT_EXPORTED = "audit.exported"
 APPLOCK_SET = "applock.set"
 APPLOCK_CLEARED = "applock.cleared"
 APPLOCK_UNLOCK_FAILED = "applock.unlock_failed"
+CHAT_SERVER_SWITCHED = "chat_server.switched"  # between the local model and a team server
+CHAT_SERVER_CONNECTED = "chat_server.connected"
+SHARED_LIBRARY_CREATED = "shared_library.created"  # a library on a Chroma server (app.core.team.store)
+SHARED_LIBRARY_JOINED = "shared_library.joined"
+SHARED_LIBRARY_INVITED = "shared_library.invited"
+SHARED_LIBRARY_MEMBER_REMOVED = "shared_library.member_removed"  # and the library re-keyed
 
 
 class AuditError(SanctumError):

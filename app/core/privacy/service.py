@@ -55,6 +55,13 @@ class PrivacyService:
             self._lock = self._lock_provider() if self._lock_provider else AppLock(self.root)
         return self._lock
 
+    def set_server_token(self, server_url: str, token: str | None) -> None:
+        """Keep (or, with None, forget) a team server's API token in the OS keyring."""
+        from app.core.config import parse_server_url
+        from app.core.privacy.tokens import store_token
+
+        store_token(parse_server_url(server_url), token)
+
     def record(self, event: str, **details: Any) -> AuditRecord:
         """Append an event to the audit log (the event names are in :mod:`app.core.privacy.audit`)."""
         return self._audit().record(event, **details)

@@ -34,7 +34,6 @@ from app.core.crypto import Cipher
 from app.core.errors import ConfigError
 
 COLLECTION = "chunks"
-_REBUILDING = "chunks-rebuilding"  # the collection a compaction fills before it replaces COLLECTION
 TEXT_KEY = "sealed_text"
 PENDING = "compact.pending"  # holds nothing: its presence says records were deleted since the last compaction
 _COPY_PAGE = 5000
@@ -81,26 +80,35 @@ class VectorStore:
             be searched with this one, and the store says so instead of returning nonsense.
         drop_foreign: Drop an index built by another embedding model instead of refusing it.
         key_for: A document id's cipher, or None when the document (and its key) is gone.
+        client: An already opened Chroma client to use instead of a ``PersistentClient`` on
+            ``folder`` (a shared library's ``HttpClient``: see :mod:`app.core.team.store`).
+        collection: The collection's name in that client.
     """
 
     def __init__(
-        self, folder: Path, *, embedder_id: str, key_for: Callable[[str], Cipher | None], drop_foreign: bool = False
+        self, folder: Path | None, *, embedder_id: str, key_for: Callable[[str], Cipher | None],
+        drop_foreign: bool = False, client: Any = None, collection: str = COLLECTION,
     ) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
-        self._pending = folder / PENDING
         self._key_for = key_for
-        self._client = chromadb.PersistentClient(
-            path=str(folder),
-            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-        )
+        self._name = collection
+        self._rebuilding = f"{collection}-rebuilding"  # filled by a compaction before it replaces the collection
+        self.folder = folder  # None for a store on a server: compaction is then the server's business
+        self._pending = folder / PENDING if folder is not None else None
+        if client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            assert folder is not None
+            folder.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(
+                path=str(folder),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+            )
+        self._client = client
         self._swap = threading.RLock()  # held by a compaction: searches wait for the new collection
         self._finish_interrupted_rebuild()
         self._col = self._client.get_or_create_collection(
-            COLLECTION,
+            self._name,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": embedder_id},
             embedding_function=None,
@@ -125,9 +133,9 @@ class VectorStore:
     def reset(self) -> None:
         """Drop every chunk and start a collection for the current embedder."""
         self._mark_pending()
-        self._client.delete_collection(COLLECTION)
+        self._client.delete_collection(self._name)
         self._col = self._client.get_or_create_collection(
-            COLLECTION,
+            self._name,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": self.embedder_id},
             embedding_function=None,
@@ -169,11 +177,13 @@ class VectorStore:
 
     @property
     def needs_compaction(self) -> bool:
-        return self._pending.exists()
+        return self._pending is not None and self._pending.exists()
 
     def compact(self) -> bool:
         """Rewrite the store without the records deleted since the last compaction; False when
         nothing was deleted. Takes about as long as copying every vector once."""
+        if self._pending is None:
+            return False
         try:
             token = self._pending.read_text(encoding="ascii")
         except OSError:
@@ -187,14 +197,15 @@ class VectorStore:
         return True
 
     def _mark_pending(self) -> None:
-        self._pending.write_text(uuid.uuid4().hex, encoding="ascii")
+        if self._pending is not None:
+            self._pending.write_text(uuid.uuid4().hex, encoding="ascii")
 
     def _rebuild(self) -> None:
         with contextlib.suppress(Exception):  # a rebuild cut short earlier
-            self._client.delete_collection(_REBUILDING)
+            self._client.delete_collection(self._rebuilding)
         old = self._collection
         fresh = self._client.create_collection(
-            _REBUILDING, configuration={"hnsw": {"space": "cosine"}}, metadata=old.metadata or None,
+            self._rebuilding, configuration={"hnsw": {"space": "cosine"}}, metadata=old.metadata or None,
             embedding_function=None,
         )
         total, page = old.count(), min(_COPY_PAGE, int(self._client.get_max_batch_size()))
@@ -202,20 +213,22 @@ class VectorStore:
             part = old.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
             if part["ids"]:
                 fresh.add(ids=part["ids"], embeddings=part["embeddings"], metadatas=part["metadatas"])
-        self._client.delete_collection(COLLECTION)
-        fresh.modify(name=COLLECTION)
-        self._col = self._client.get_collection(COLLECTION, embedding_function=None)
+        self._client.delete_collection(self._name)
+        fresh.modify(name=self._name)
+        self._col = self._client.get_collection(self._name, embedding_function=None)
 
     def _finish_interrupted_rebuild(self) -> None:
         """A compaction killed after dropping the old collection: its copy is complete, use it.
         Killed before: the copy is partial and is dropped (the compaction is still pending)."""
-        names = {c.name for c in self._client.list_collections()}
-        if _REBUILDING not in names:
+        if self.folder is None:
             return
-        if COLLECTION in names:
-            self._client.delete_collection(_REBUILDING)
+        names = {c.name for c in self._client.list_collections()}
+        if self._rebuilding not in names:
+            return
+        if self._name in names:
+            self._client.delete_collection(self._rebuilding)
         else:
-            self._client.get_collection(_REBUILDING, embedding_function=None).modify(name=COLLECTION)
+            self._client.get_collection(self._rebuilding, embedding_function=None).modify(name=self._name)
 
     def _vacuum(self) -> None:
         """What ``chroma utils vacuum`` does (Chroma purges its log itself after each write), plus the
@@ -223,6 +236,7 @@ class VectorStore:
         import shutil
         import sqlite3
 
+        assert self.folder is not None  # only a store in a local folder is compacted
         db = sqlite3.connect(str(self.folder / "chroma.sqlite3"), isolation_level=None, timeout=30)
         try:
             live = {row[0] for row in db.execute("SELECT id FROM segments")}
