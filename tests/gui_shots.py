@@ -136,9 +136,7 @@ def main(out: Path) -> int:
     settings.privacy_page.verify_button.click()
     checks["audit_verified"] = wait(app, lambda: "intact" in settings.privacy_page.verify_result.text(), 30)
     dialog_shot("06-settings-privacy.png", settings)
-    from app.core.privacy.lock import AppLock
-
-    AppLock(window.engine.paths.root).set("screenshot lock", idle_minutes=10)
+    window.engine.app_lock.set("screenshot lock", idle_minutes=10)
     window.privacy.sig_lock_changed.emit()
     window.states.lock()
     checks["locked"] = window.stack.currentWidget() is window.lock_screen

@@ -126,3 +126,82 @@ def test_a_damaged_last_record_stops_appending_with_a_clear_message(tmp_path: Pa
     (tmp_path / "audit.log").write_text(bad)
     with pytest.raises(AuditError, match="audit verify"):
         AuditLog(tmp_path / "audit.log", Cipher(KEY)).record("x")
+
+
+def _anchored(tmp_path: Path, n: int = 4) -> tuple[AuditLog, object]:
+    from app.core.privacy.audit import LibraryAnchor
+    from app.core.storage.registry import Library
+
+    library = Library(tmp_path / "library.sqlite3", cipher=Cipher(KEY))
+    log = AuditLog(tmp_path / "audit.log", Cipher(KEY), anchor=LibraryAnchor(library))
+    for i in range(1, n + 1):
+        log.record("document.added", path=f"/records/patient-{i}.pdf")
+    return log, library
+
+
+def test_a_log_deleted_with_its_head_is_reported(tmp_path: Path) -> None:
+    """Today's main: deleting audit.log and audit.head verified as "intact, 0 records"."""
+    log, _ = _anchored(tmp_path)
+    assert log.verify().ok
+    log.path.unlink()
+    log.head_path.unlink()
+    check = log.verify()
+    assert not check.ok and check.records == 0 and "missing" in (check.problem or "")
+    assert log.check_anchor() is not None
+    log.record("document.added", path="/records/new.pdf")  # writing on must not adopt the new log
+    check = log.verify()
+    assert not check.ok and "deleted or rolled back" in (check.problem or "")
+
+
+def test_a_log_rolled_back_with_its_head_is_reported(tmp_path: Path) -> None:
+    log, _ = _anchored(tmp_path, 2)
+    saved_log, saved_head = log.path.read_bytes(), log.head_path.read_bytes()
+    log.record("document.removed", path="/records/patient-1.pdf")
+    log.record("document.removed", path="/records/patient-2.pdf")
+    log.path.write_bytes(saved_log)
+    log.head_path.write_bytes(saved_head)
+    check = log.verify()
+    assert not check.ok and check.first_broken == 3 and "ends at record 2, but 4 records" in (check.problem or "")
+    # Rolled back and then written on to the same length: the record differs from the one remembered.
+    log.record("question.asked", question_hmac="00")
+    log.record("question.asked", question_hmac="11")
+    check = log.verify()
+    assert not check.ok and check.first_broken == 4 and "differs" in (check.problem or "")
+
+
+def test_an_old_log_without_an_anchor_is_adopted_then_guarded(tmp_path: Path) -> None:
+    from app.core.privacy.audit import LibraryAnchor
+    from app.core.storage.registry import Library
+
+    _log(tmp_path, 3)  # written before the anchor existed
+    library = Library(tmp_path / "library.sqlite3", cipher=Cipher(KEY))
+    log = AuditLog(tmp_path / "audit.log", Cipher(KEY), anchor=LibraryAnchor(library))
+    assert log.verify().ok and library.sealed(LibraryAnchor.NAME) is not None
+    log.path.unlink()
+    log.head_path.unlink()
+    assert not log.verify().ok
+
+
+def test_cli_reports_a_deleted_log_on_verify_and_on_start(home: Path) -> None:
+    assert sanctum("config", "set", "top_k", "6").returncode == 0
+    (home / "audit.log").unlink()
+    (home / "audit.head").unlink()
+    proc = sanctum("audit", "verify")
+    assert proc.returncode == 1 and "missing, but 2 records were written" in proc.stderr, proc.stderr
+    proc = sanctum("docs")
+    assert proc.returncode == 1 and "WARNING" in proc.stderr and "audit verify" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_an_altered_anchor_is_reported_and_the_log_still_written(tmp_path: Path) -> None:
+    import sqlite3
+
+    log, library = _anchored(tmp_path, 2)
+    with sqlite3.connect(tmp_path / "library.sqlite3") as db:
+        blob = bytearray(db.execute("SELECT value FROM sealed_values").fetchone()[0])
+        blob[-1] ^= 1
+        db.execute("UPDATE sealed_values SET value = ?", (bytes(blob),))
+    check = log.verify()
+    assert not check.ok and "altered" in (check.problem or "")
+    log.record("document.added", path="/records/after.pdf")  # the log itself goes on
+    assert len(list(log.records())) == 3

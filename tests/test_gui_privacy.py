@@ -14,7 +14,7 @@ import pytest
 from fpdf import FPDF
 from fpdf.enums import EncryptionMethod
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
 from app.core.config import Settings
 from app.core.models.embedder import Embedder
@@ -159,25 +159,29 @@ def test_export_from_the_dialog_removes_personal_data_and_is_audited(qtbot, wind
 
 def test_app_lock_on_start_wrong_then_right_passphrase_and_idle_relock(qtbot, home: Path,
                                                                       embedder: Embedder, chat: ChatModel) -> None:
-    AppLock(home).set(LOCK, idle_minutes=5)
+    first = make_engine(home, embedder, chat)
+    first.app_lock.set(LOCK, idle_minutes=5)
+    first.close()
     window = open_window(qtbot, make_engine(home, embedder, chat))
     try:
         screen = window.lock_screen
         assert window.stack.currentWidget() is screen
         assert not window.splitter.isVisible() and not window.chat.isVisible()
         assert not any(a.isEnabled() for a in window.content_actions)
+        assert window.engine.loaded_key() is None  # the data stays closed behind the lock screen
 
         qtbot.keyClicks(screen.field, "not the passphrase")
         screen.unlock_button.click()
         qtbot.waitUntil(lambda: "Wrong passphrase" in screen.message.text(), timeout=20_000)
-        assert window.stack.currentWidget() is screen
-        assert events.APPLOCK_UNLOCK_FAILED in [r.event for r in audit_events(window)]
+        assert window.stack.currentWidget() is screen and window.engine.loaded_key() is None
 
         screen.field.clear()
         qtbot.keyClicks(screen.field, LOCK)
         screen.unlock_button.click()
         qtbot.waitUntil(lambda: window.stack.currentWidget() is window.splitter, timeout=20_000)
         assert window.chat.isVisible() and all(a.isEnabled() for a in window.content_actions)
+        qtbot.waitUntil(lambda: any(r.event == events.APPLOCK_UNLOCK_FAILED for r in audit_events(window)),
+                        timeout=20_000)  # recorded once the data is open
 
         now = window.idle.clock()
         window.idle.clock = lambda: now + 4 * 60  # input 4 minutes ago: not yet
@@ -342,3 +346,24 @@ def test_encrypted_files_ask_for_their_password(qtbot, window: MainWindow, tmp_p
     assert "b-salaries.docx" in third.title.text()
     row = next(r for r in window.library.model.rows if r.name == docx.name)
     assert "password required" in row.summary()
+
+
+# -- audit log deleted behind the app's back ----------------------------------------------------
+
+
+def test_a_deleted_audit_log_is_shown_at_start(qtbot, home: Path, embedder: Embedder,
+                                                chat: ChatModel) -> None:
+    first = make_engine(home, embedder, chat)
+    first.update_settings(top_k=6)  # the key and two records
+    first.close()
+    (home / "audit.log").unlink()
+    (home / "audit.head").unlink()
+    window = open_window(qtbot, make_engine(home, embedder, chat))
+    try:
+        qtbot.waitUntil(lambda: window.audit_label.isVisible(), timeout=20_000)
+        assert "deleted or rolled back" in window.audit_label.text()
+        assert "2 records were written" in window.audit_label.toolTip()
+        box = window.findChild(QMessageBox, "audit_warning")
+        assert box is not None and box.isVisible() and "2 records were written" in box.informativeText()
+    finally:
+        close_window(window)

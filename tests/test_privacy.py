@@ -113,7 +113,9 @@ def test_a_removed_document_is_forgotten(engine: Engine, home: Path, tmp_path: P
     with pytest.raises(DataLocked):
         reopened.cipher.decrypt_text(sealed_text, aad=chunk_id.encode())
     removed = [r for r in reopened.audit.records() if r.event == DOCUMENT_REMOVED]
-    assert removed and removed[0].details["path"] == str(gone.resolve())
+    assert removed and "path" not in removed[0].details  # a keyed hash of it, not the file name
+    assert removed[0].details["path_hmac"] == reopened.audit.path_hash(gone.resolve())
+    assert [r.event for r in reopened.audit.records_for_path(gone.resolve())] == [DOCUMENT_ADDED, DOCUMENT_REMOVED]
     reopened.close()
 
 

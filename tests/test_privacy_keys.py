@@ -17,7 +17,7 @@ import pytest
 from app.core.crypto import DataLocked
 from app.core.engine import Engine
 from app.core.privacy.keys import SERVICE, KeyManager, keyring_usable
-from app.core.privacy.lock import AppLock, AppLockError
+from app.core.privacy.lock import AppLockError
 from tests import docmaker
 from tests.conftest import run_cli
 
@@ -63,7 +63,7 @@ def test_cli_passphrase_path_without_a_keyring(home: Path, tmp_path: Path) -> No
     proc = _run("ingest", str(doc), env=_no_tty_env(**NO_KEYRING, SANCTUM_PASSPHRASE="blue heron 42"))
     assert proc.returncode == 0, proc.stderr
     info = json.loads((home / "keyinfo.json").read_text())
-    assert info["mode"] == "passphrase" and info["kdf"] == "scrypt"
+    assert info["mode"] == "passphrase" and info["kdf"] == "argon2id"
     proc = _run("search", "on-call pharmacist", "--json",
                 env=_no_tty_env(**NO_KEYRING, SANCTUM_PASSPHRASE="blue heron 42"))
     assert proc.returncode == 0 and "Amara Okafor" in proc.stdout, proc.stderr
@@ -111,23 +111,26 @@ def test_wipe_asks_first_then_removes_everything_and_the_key(home: Path, tmp_pat
 
 
 def test_app_lock_set_verify_change_clear(tmp_path: Path) -> None:
-    lock = AppLock(tmp_path)
+    engine = Engine(tmp_path)
+    engine.audit.record("note")  # makes the key
+    lock = engine.app_lock
     assert not lock.enabled and lock.verify("anything") and lock.idle_minutes is None
-    with pytest.raises(AppLockError, match="at least"):
+    with pytest.raises(AppLockError, match="at least 8"):
         lock.set("abc")
     lock.set("ward 7 night", idle_minutes=5)
-    stored = (tmp_path / "applock.json").read_text()
-    assert "ward 7 night" not in stored and json.loads(stored)["kdf"] == "scrypt"
+    stored = (tmp_path / "keyinfo.json").read_text()
+    assert "ward 7 night" not in stored and not (tmp_path / "applock.json").exists()
     assert lock.enabled and lock.idle_minutes == 5
-    assert lock.verify("ward 7 night") and not lock.verify("ward 7 nigh") and not lock.verify("")
+    assert lock.verify("ward 7 night") and not lock.verify("ward 7 nigh")
     with pytest.raises(AppLockError, match="current lock passphrase"):
-        lock.set("new one", current="wrong")
-    lock.set("new one", current="ward 7 night", idle_minutes=2)
-    assert lock.verify("new one") and not lock.verify("ward 7 night")
+        lock.set("new night lock", current="wrong")
+    lock.set("new night lock", current="ward 7 night", idle_minutes=2)
+    assert lock.verify("new night lock") and not lock.verify("ward 7 night")
     with pytest.raises(AppLockError, match="wrong"):
         lock.clear("ward 7 night")
-    lock.clear("new one")
+    lock.clear("new night lock")
     assert not lock.enabled
+    engine.close()
 
 
 def test_passphrase_mode_engine_round_trip_and_wrong_passphrase(tmp_path: Path) -> None:

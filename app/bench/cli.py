@@ -33,6 +33,10 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--chunks", type=int, default=100_000, help="chunks in the synthetic library (default 100000)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
 
+    p = bench.add_parser("forgetting",
+                         help="what compacting the store after a removal costs, and one Argon2id derivation")
+    p.add_argument("--chunks", type=int, default=20_000, help="chunks in the synthetic store (default 20000)")
+
     p = bench.add_parser("encryption",
                          help="what sealing chunk text costs the vector store, vs pass-through and raw Chroma")
     p.add_argument("--chunks", type=int, default=5000, help="chunks (random vectors, repeated text; default 5000)")
@@ -98,6 +102,11 @@ def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> i
         return 0
     if args.bench_command == "answers":
         return _answers(args, passphrase)
+    if args.bench_command == "forgetting":
+        from app.bench import forgetting
+
+        print(forgetting.table(forgetting.run(chunks=args.chunks)))
+        return 0
     if args.bench_command == "redaction":
         return _redaction(args)
     if args.bench_command == "team":

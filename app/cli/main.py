@@ -104,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     asub.add_parser("verify", help="check that no record was altered, removed or cut off")
     aexp = asub.add_parser("export", help="write a readable copy of the audit log")
     aexp.add_argument("--output", "-o", type=Path, metavar="FILE", help="write to FILE (default: print it)")
+    afile = asub.add_parser("file", help="what happened to one file (the log keeps only a keyed hash of its path)")
+    afile.add_argument("path", type=Path, metavar="PATH")
 
     p = sub.add_parser("export", help="export a saved conversation to Markdown or PDF")
     p.add_argument("conversation", metavar="CONVERSATION",
@@ -162,10 +164,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "conversations": _conversations,
                 **cli_library.HANDLERS,
             }[args.command]
+            warned = args.command != "audit" and _warn_if_audit_log_lost(engine)
             from app.cli.team import shared_view
 
             with shared_view(engine, args) as view:  # --library NAME of a shared library: its services
-                return handler(view, args)
+                code = handler(view, args)
+            return max(code, EXIT_FAILED) if warned else code
     except SanctumError as exc:
         print(f"sanctum: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -271,12 +275,13 @@ def _docs(engine: Engine, args: argparse.Namespace) -> int:
 def _remove(engine: Engine, args: argparse.Namespace) -> int:
     documents = engine.document_service()
     missing = 0
-    for path in args.paths:
-        if documents.remove(path) is not None:
-            print(f"removed    {Path(path).expanduser().resolve()}")
-        else:
-            print(f"not found  {path}: not in the library", file=sys.stderr)
-            missing += 1
+    with documents.removals():  # the store is rewritten once, at the end
+        for path in args.paths:
+            if documents.remove(path) is not None:
+                print(f"removed    {Path(path).expanduser().resolve()}")
+            else:
+                print(f"not found  {path}: not in the library", file=sys.stderr)
+                missing += 1
     return EXIT_FAILED if missing else EXIT_OK
 
 
@@ -442,6 +447,15 @@ def _config_set(engine: Engine, args: argparse.Namespace) -> int:
 # -- privacy: audit / export / wipe -------------------------------------------------------------
 
 
+def _warn_if_audit_log_lost(engine: Engine) -> bool:
+    """Say so (and make the command exit 1) when the audit log was deleted or rolled back."""
+    broken = engine.audit.check_anchor()
+    if broken is None:
+        return False
+    print(f"sanctum: WARNING: {broken.problem}. Run `sanctum audit verify`; the command still runs.", file=sys.stderr)
+    return True
+
+
 def _audit(engine: Engine, args: argparse.Namespace) -> int:
     privacy = engine.privacy_service()
     if args.audit_command == "verify":
@@ -451,6 +465,15 @@ def _audit(engine: Engine, args: argparse.Namespace) -> int:
             return EXIT_OK
         print(f"sanctum: audit log BROKEN at record {check.first_broken}: {check.problem}", file=sys.stderr)
         return EXIT_FAILED
+    if args.audit_command == "file":
+        path = args.path.expanduser().resolve()
+        found = privacy.records_for_path(path)
+        for rec in found:
+            print(f"{rec.seq}\t{rec.time}\t{rec.user}\t{rec.event}")
+        if not found:
+            print(f"sanctum: the audit log has no record of {path}", file=sys.stderr)
+            return EXIT_FAILED
+        return EXIT_OK
     if args.output:
         import io
 

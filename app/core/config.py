@@ -79,6 +79,8 @@ class Settings:
         contextual_header: Embed each chunk with its document's title in front (re-index to apply).
         audit_full_questions: Write questions to the audit log in full (encrypted) instead of a
             keyed hash of them.
+        forget_answers_with_source: When a document is removed, also delete the text of saved
+            answers that cited it (off: the answers stay, their quoted passages go).
         chat_server: The address of a team server (an OpenAI-compatible endpoint such as llama.cpp's
             llama-server, vLLM or Ollama) that writes the answers instead of the local model; None:
             the local model. https is required except on this computer (see :func:`parse_server_url`).
@@ -109,6 +111,7 @@ class Settings:
     retrieval_mode: str = "hybrid"
     contextual_header: bool = True
     audit_full_questions: bool = False
+    forget_answers_with_source: bool = False
     embedding_backend: str | None = None
     chat_server: str | None = None
     chat_server_model: str | None = None

@@ -42,8 +42,10 @@ from app.core.privacy.audit import (
     KEY_CREATED,
     SETTINGS_CHANGED,
     AuditLog,
+    LibraryAnchor,
 )
-from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider
+from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider, WrongPassphrase
+from app.core.privacy.lock import AppLock
 from app.core.privacy.service import PrivacyService
 from app.core.privacy.tokens import load_token
 from app.core.retrieval.hybrid import open_keywords
@@ -131,6 +133,8 @@ class Engine:
         self._owns_chat = chat is None
         self._passphrase = passphrase
         self._cipher: Cipher | None = None
+        self._key: bytes | None = None  # kept to wrap it for the app lock
+        self._app_lock: AppLock | None = None
         self._conversations: ConversationStore | None = None
         self._keywords: KeywordIndex | None = None
         self._audit: AuditLog | None = None
@@ -194,22 +198,67 @@ class Engine:
                         f"({KEYINFO}) is missing, so it cannot be opened. Restore that file from the "
                         "computer it came from, or start afresh with `sanctum wipe`."
                     )
-                self._cipher = Cipher(keys.load())
+                cipher = self._open_key(keys.load())
                 if new:
                     info = keys.info() or {}
-                    self.audit.record(KEY_CREATED, mode=info.get("mode"), key_id=self._cipher.key_id)
+                    self.audit.record(KEY_CREATED, mode=info.get("mode"), key_id=cipher.key_id)
+                return cipher
             return self._cipher
+
+    def _open_key(self, key: bytes) -> Cipher:
+        self._key, self._cipher = key, Cipher(key)
+        return self._cipher
+
+    def loaded_key(self) -> bytes | None:
+        """The data key if the data is open already (never asks for a passphrase)."""
+        return self._key
+
+    def data_key(self) -> bytes:
+        """The data key, opening the data if needed."""
+        _ = self.cipher
+        assert self._key is not None
+        return self._key
+
+    @property
+    def app_lock(self) -> AppLock:
+        """The app lock (see :mod:`app.core.privacy.lock`)."""
+        with self._cipher_lock:
+            if self._app_lock is None:
+                self._app_lock = AppLock(self.paths.root, key=self.loaded_key, open_key=self.data_key)
+            return self._app_lock
+
+    def needs_unlock(self) -> bool:
+        """True while the data is not open and only the app-lock passphrase can open it."""
+        return self._cipher is None and KeyManager(self.paths.root).lock_sealed() is not None
+
+    def unlock(self, passphrase: str) -> bool:
+        """Check the app-lock passphrase; when the data is not open yet, open it with it.
+
+        Raises:
+            TooManyAttempts: Wrong passphrases in a row: this try must wait.
+        """
+        with self._cipher_lock:
+            if self._cipher is None and KeyManager(self.paths.root).lock_sealed() is not None:
+                try:
+                    self._open_key(KeyManager(self.paths.root).load(lock_passphrase=passphrase))
+                except WrongPassphrase:
+                    return False
+                return True
+        # The data is open, or opens without the lock passphrase (a lock set by an older version):
+        # the lock checks the passphrase itself.
+        return self.app_lock.verify(passphrase)
 
     @property
     def audit(self) -> AuditLog:
         """The audit trail of this data directory (see :mod:`app.core.privacy.audit`)."""
         if self._audit is not None:
             return self._audit
-        cipher = self.cipher
+        cipher, library = self.cipher, self.library
         with self._audit_lock:
             if self._audit is None:
                 self._audit = AuditLog(self.paths.audit, cipher,
-                                       full_questions=lambda: self.settings.audit_full_questions)
+                                       full_questions=lambda: self.settings.audit_full_questions,
+                                       anchor=LibraryAnchor(library))
             return self._audit
 
     @property
@@ -304,10 +353,11 @@ class Engine:
         store = self.open_store(reindex=reindex)
         service = IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings,
                                 keywords=self.keywords, audit=self.audit, cpu=self.cpu, pool=self.parser_pool(),
-                                data_root=self.paths.root)
+                                data_root=self.paths.root, on_removed=self.forget_in_conversations)
         with self._store_lock:
             if self._recovered is not store:
                 service.recover()
+                service.forget_removed()  # a removal or re-index a crash left unfinished on disk
                 self._recovered = store
         return service
 
@@ -345,6 +395,12 @@ class Engine:
         """Export a conversation and record it in the audit log (see :meth:`ConversationService.export`)."""
         return self.conversation_service().export(conversation, path, fmt=fmt, redact=redact)
 
+    def forget_in_conversations(self, doc_ids: list[str]) -> None:
+        """Saved answers that quoted removed documents keep "source removed" instead of their passages
+        (their own text too, unless the setting ``forget_answers_with_source`` is on)."""
+        keep = not self.settings.forget_answers_with_source
+        self.conversations().forget_sources(doc_ids, keep_answers=keep)
+
     def watch_service(self) -> WatchService:
         """Followed folders; the store and the embedder are loaded only when a pass has work."""
         return WatchService(library=self.library, ingest=self.ingest_service)
@@ -369,7 +425,9 @@ class Engine:
 
     def privacy_service(self) -> PrivacyService:
         """The app lock, the audit log, and wiping this data folder."""
-        return PrivacyService(self.paths.root, audit=lambda: self.audit, close=self.close)
+        return PrivacyService(self.paths.root, audit=lambda: self.audit, close=self.close,
+                              lock=lambda: self.app_lock, unlock=self.unlock,
+                              is_open=lambda: self.loaded_key() is not None)
 
     def source_service(self) -> SourceService:
         return SourceService(settings=self.settings, pool=self.parser_pool)

@@ -42,6 +42,7 @@ class Citation:
     text: str
     doc_id: str = ""
     score: float = 0.0
+    removed: bool = False  # its document was removed: no path, page or passage is kept, only this mark
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,11 @@ class MainWindow(QMainWindow):
         self.docs_label = QLabel("", self)
         self.docs_label.setAccessibleName("Library size")
         # Permanent: temporary messages ("2 added") must never hide the offline indicator.
+        self.audit_label = QLabel("", self)  # only when the audit log was deleted or rolled back
+        self.audit_label.setAccessibleName("Audit log warning")
+        self.audit_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.audit_label.hide()
+        bar.addPermanentWidget(self.audit_label)
         bar.addPermanentWidget(self.offline_label)
         bar.addPermanentWidget(self.docs_label)
         bar.addPermanentWidget(self.model_label)
@@ -315,8 +320,12 @@ class MainWindow(QMainWindow):
         self.chat.input.setFocus()
         self.states.open_data()
         self.lanes.run(self.lanes.inference, self.engine.chat_model, self._on_model_loaded, self._on_model_failed)
-        # Then the embedder (torch), in the same lane so the chat model is ready first: a first question
-        # or file need not wait for it. A failure surfaces with that first use, with its message.
+        if not self.states.data_pending:  # it reads the library: after the lock screen when the lock is on
+            self.load_embedder()
+
+    def load_embedder(self) -> None:
+        """The embedder (torch), in the inference lane so the chat model is ready first: a first
+        question or file need not wait for it. A failure surfaces with that first use, with its message."""
         self.lanes.run(self.lanes.inference, lambda: self.engine.embedder)
 
     def load_content(self) -> None:

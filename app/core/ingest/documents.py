@@ -11,7 +11,8 @@ the GUI still runs adds and removes on its ingest lane, one at a time, so that t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,19 @@ class DocumentService:
         self._library = library
         self._ingest = ingest
         self._watch = watch
+        self._batch: IngestService | None = None  # inside removals(): one service for them all
+
+    @contextlib.contextmanager
+    def removals(self) -> Iterator[None]:
+        """Several :meth:`remove` calls, then one rewrite of the store without their vectors
+        (see :meth:`IngestService.forget_removed`) instead of one per document."""
+        service = self._ingest()
+        self._batch = service
+        try:
+            with service.removals():
+                yield
+        finally:
+            self._batch = None
 
     def all(self, status: str | None = None) -> list[Document]:
         """Every document known to the library (of one ``status`` if given)."""
@@ -59,7 +73,7 @@ class DocumentService:
         Returns:
             The document removed, or None when it was not in the library.
         """
-        service = self._ingest()
+        service = self._batch or self._ingest()
         resolved = Path(path).expanduser().resolve()
         doc = self._library.get(resolved) or self._library.get(Path(path))
         if doc is None:

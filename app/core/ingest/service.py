@@ -8,11 +8,12 @@ One broken file is reported with its reason and the batch goes on.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -162,6 +163,7 @@ class IngestService:
     def __init__(
         self, *, library: Library, store: VectorStore, embedder: Embedder, settings: Settings,
         keywords: KeywordIndex | None = None, audit: AuditLog | None = None, cpu: CpuGate | None = None,
+        on_removed: Callable[[list[str]], None] | None = None,
         pool: ParserPool | None = None, data_root: Path | None = None,
     ) -> None:
         self.library = library
@@ -175,6 +177,9 @@ class IngestService:
         self.keywords = keywords
         self.audit = audit
         self.embedder_id = store.embedder_id
+        self._deferred = 0  # > 0 inside removals(): compact once at the end
+        self._on_removed = on_removed  # forgets removed documents elsewhere (saved conversations)
+        self._removed: list[str] = []
         self._pool = pool  # shared with the process (the engine's); else one per batch
 
     def recover(self) -> list[Path]:
@@ -193,6 +198,27 @@ class IngestService:
             if path is not None:
                 cleaned.append(path)
         return cleaned
+
+    @contextlib.contextmanager
+    def removals(self) -> Iterator[None]:
+        """Several removals, then one compaction (see :meth:`forget_removed`) instead of one each."""
+        self._deferred += 1
+        try:
+            yield
+        finally:
+            self._deferred -= 1
+            self.forget_removed()
+
+    def forget_removed(self) -> None:
+        """Make removals and re-indexes final on disk: the store is rewritten without the deleted
+        vectors and the library's WAL emptied of replaced keys (nothing to do when nothing was deleted)."""
+        if self._deferred:
+            return
+        removed, self._removed = self._removed, []
+        if removed and self._on_removed is not None:
+            self._on_removed(removed)
+        if self.store.compact():
+            self.library.checkpoint()
 
     def expand(self, paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
         """Turn files and folders into the files to ingest, plus outcomes for what can't be.
@@ -342,6 +368,7 @@ class IngestService:
                 pool.close()
             if self.keywords is not None:
                 self.keywords.save()
+            self.forget_removed()  # a changed file's old vectors and key
         return outcomes
 
     def _batch_target(self) -> int:
@@ -531,7 +558,8 @@ class IngestService:
             from app.core.privacy.audit import DOCUMENT_ADDED
 
             for w, doc_id, stored in zip(writes, doc_ids, per_doc, strict=True):
-                self.audit.record(DOCUMENT_ADDED, doc_id=doc_id, path=str(w.path), format=w.unit.parsed.format,
+                self.audit.record(DOCUMENT_ADDED, doc_id=doc_id, path_hmac=self.audit.path_hash(w.path),
+                                  format=w.unit.parsed.format,
                                   chunks=len(stored), sha256=w.digest)
         return per_doc
 
@@ -577,6 +605,7 @@ class IngestService:
     def _forget(self, path: Path) -> None:
         doc = self.library.get(path)
         if doc is not None:
+            self._removed.append(doc.doc_id)
             self.store.delete_document(doc.doc_id)
             if self.keywords is not None:
                 self.keywords.remove_document(doc.doc_id)
@@ -601,10 +630,12 @@ class IngestService:
             self.keywords.remove_document(doc.doc_id)
             self.keywords.save()
         self.library.delete(doc.doc_id)
+        self._removed.append(doc.doc_id)
         if self.audit:
             from app.core.privacy.audit import DOCUMENT_REMOVED
 
-            self.audit.record(DOCUMENT_REMOVED, doc_id=doc.doc_id, path=doc.path)
+            self.audit.record(DOCUMENT_REMOVED, doc_id=doc.doc_id, path_hmac=self.audit.path_hash(doc.path))
+        self.forget_removed()
 
     def _forget_chunks(self, path: Path) -> None:
         """Drop the chunks of a known document before it is recorded as failed."""

@@ -131,8 +131,9 @@ class WatchService:
             paths = list(self.library.under(path))
             if paths:
                 service = self._service()
-                for doc_path in paths:
-                    service.remove(Path(doc_path))
+                with service.removals():
+                    for doc_path in paths:
+                        service.remove(Path(doc_path))
         return known
 
     def folders(self) -> list[WatchedFolder]:
@@ -221,11 +222,12 @@ class WatchService:
                 continue
             if plan.remove or plan.ingest:
                 service = self._service()
-                for path in plan.remove:
-                    if cancelled and cancelled():
-                        raise Cancelled("cancelled")
-                    if service.remove(path):
-                        result.removed.append(path)
+                with service.removals():
+                    for path in plan.remove:
+                        if cancelled and cancelled():
+                            raise Cancelled("cancelled")
+                        if service.remove(path):
+                            result.removed.append(path)
                 if plan.ingest:
                     result.outcomes += service.ingest(
                         plan.ingest, library=folder.library, on_file=on_file, cancelled=cancelled

@@ -9,8 +9,10 @@ before: changing, removing or reordering a record breaks the chain from that rec
 can check the chain without the key. The record itself (time, OS user, event, details) is encrypted
 with AES-256-GCM, its sequence number and predecessor as associated data, so it can be neither read
 nor forged without the key. ``audit.head`` holds the last sequence number and hash under a keyed MAC,
-which catches a log cut short at the end. A log and head both rolled back to an earlier state cannot
-be told from a genuine one by this machine alone: an exported copy kept elsewhere covers that.
+which catches a log cut short at the end. The last sequence number and hash are also kept in the
+encrypted library (an :class:`AuditAnchor`), so a log deleted together with its head, or both rolled
+back to an earlier state, is reported too. Rolling back the library as well cannot be told from a
+genuine state by this machine alone: an exported copy kept elsewhere covers that.
 
 Questions are logged as a keyed hash (whoever holds the key can check whether a given question was
 asked; nobody else learns anything) unless the user turns on full question logging in Settings.
@@ -30,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from app.core.config import atomic_write_text
 from app.core.crypto import Cipher, DataLocked
@@ -87,6 +89,39 @@ class AuditCheck:
     records: int
     first_broken: int | None = None
     problem: str | None = None
+
+
+class AuditAnchor(Protocol):
+    """Where the last record's sequence number and hash are kept apart from the log (encrypted)."""
+
+    def load(self) -> tuple[int, str] | None:
+        """The last (sequence number, hash) saved, or None when none was."""
+
+    def save(self, seq: int, digest: str) -> None:
+        """Remember (sequence number, hash) of the record just written."""
+
+
+class LibraryAnchor:
+    """An :class:`AuditAnchor` kept as a sealed value in the library database.
+
+    Args:
+        library: Anything with ``sealed(name)`` and ``seal_value(name, value)`` (the registry).
+    """
+
+    NAME = "audit.anchor"
+
+    def __init__(self, library: Any) -> None:
+        self._library = library
+
+    def load(self) -> tuple[int, str] | None:
+        raw = self._library.sealed(self.NAME)
+        if raw is None:
+            return None
+        item = json.loads(raw)
+        return int(item["seq"]), str(item["hash"])
+
+    def save(self, seq: int, digest: str) -> None:
+        self._library.seal_value(self.NAME, json.dumps({"seq": seq, "hash": digest}).encode("ascii"))
 
 
 def _chain_hash(seq: int, prev: str, data: str) -> str:
@@ -149,10 +184,12 @@ class AuditLog:
         cipher: Encrypts records and signs the head.
         full_questions: Returns True when questions are logged in full (a setting), else hashed.
         user: Who is acting; defaults to the OS user.
+        anchor: Keeps the last record's number and hash apart from the log (see :class:`AuditAnchor`).
     """
 
     def __init__(self, path: Path, cipher: Cipher, *, full_questions: Callable[[], bool] = lambda: False,
-                 user: str | None = None) -> None:
+                 user: str | None = None, anchor: AuditAnchor | None = None) -> None:
+        self._anchor = anchor
         self.path = path
         self.head_path = path.with_suffix(".head")
         self._lock_path = path.with_suffix(".lock")
@@ -189,6 +226,7 @@ class AuditLog:
                 fh.flush()
                 os.fsync(fh.fileno())
                 self._write_head(seq, digest)
+                self._advance_anchor(seq, prev, digest)
         except OSError as exc:
             raise AuditError(f"the audit log {self.path} could not be written: {exc.strerror or exc}") from exc
         return rec
@@ -200,9 +238,42 @@ class AuditLog:
         digest = self._cipher.keyed_hash(b"question:" + text.encode("utf-8")).hex()
         return self.record(QUESTION_ASKED, question_hmac=digest, length=len(text))
 
+    def path_hash(self, path: Path | str) -> str:
+        """The keyed hash a document's path is logged under: the log never keeps a file name (it
+        often names a patient), yet the same path always gives the same hash, so whoever holds the
+        key can ask "what happened to this file?" (:meth:`records_for_path`)."""
+        return self._cipher.keyed_hash(b"audit-path:" + str(path).encode("utf-8")).hex()
+
+    def records_for_path(self, path: Path | str) -> list[AuditRecord]:
+        """The records about one file (by its keyed hash, or its path in records from older versions)."""
+        digest, text = self.path_hash(path), str(path)
+        return [r for r in self.records() if r.details.get("path_hmac") == digest or r.details.get("path") == text]
+
     def question_hash(self, text: str) -> str:
         """The hash a question is logged under (to check whether a given question was asked)."""
         return self._cipher.keyed_hash(b"question:" + text.encode("utf-8")).hex()
+
+    def _advance_anchor(self, seq: int, prev: str, digest: str) -> None:
+        """Move the anchor to the record just written, but only when the log still holds the record
+        the anchor names: a deleted or rolled-back log must stay reported, not be adopted."""
+        if self._anchor is None:
+            return
+        try:
+            current = self._anchor.load()
+        except (DataLocked, ValueError, KeyError, TypeError):
+            return  # an altered anchor stays as it is: verify reports it
+        if current is None or (current[0] == seq - 1 and current[1] == prev) or (
+                current[0] < seq - 1 and self._hash_at(current[0]) == current[1]):
+            self._anchor.save(seq, digest)
+
+    def _hash_at(self, seq: int) -> str | None:
+        lines = self._lines()
+        if not 1 <= seq <= len(lines):
+            return None
+        try:
+            return str(json.loads(lines[seq - 1])["hash"])
+        except (ValueError, KeyError, TypeError):
+            return None
 
     def _head_mac(self, seq: int, digest: str) -> str:
         return self._cipher.keyed_hash(f"audit-head:{seq}:{digest}".encode("ascii")).hex()
@@ -223,7 +294,47 @@ class AuditLog:
         return lines
 
     def verify(self) -> AuditCheck:
-        """Check the chain, every record's encryption, and the signed head; report the first break."""
+        """Check the chain, every record's encryption, the signed head and the anchor kept in the
+        library; report the first break."""
+        check = self._verify_file()
+        broken = self.check_anchor(check)
+        return broken or check
+
+    def check_anchor(self, check: AuditCheck | None = None) -> AuditCheck | None:
+        """The problem when the log no longer holds the last record the encrypted library remembers
+        (deleted, cut short, replaced or rolled back); None when it does. Cheap: no record is
+        decrypted, so it runs at every start-up.
+
+        Args:
+            check: The result of the file's own verification, when it was made (for the counts).
+        """
+        if self._anchor is None:
+            return None
+        lines = len(self._lines())
+        try:
+            anchor = self._anchor.load()
+        except (DataLocked, ValueError, KeyError, TypeError):
+            return AuditCheck(False, 0, 1, "the audit log's record kept in the encrypted library was altered")
+        records = check.records if check is not None else lines
+        if anchor is None:
+            if check is not None and check.ok and check.records:  # a log from before the anchor: adopt it
+                tail = self._hash_at(check.records)
+                if tail is not None:
+                    self._anchor.save(check.records, tail)
+            return None
+        a_seq, a_hash = anchor
+        if lines < a_seq:
+            what = "is missing" if lines == 0 else f"ends at record {lines}"
+            return AuditCheck(False, min(records, lines), lines + 1,
+                              f"the audit log {what}, but {a_seq} records were written (the encrypted library "
+                              "remembers them): it was deleted or rolled back")
+        if self._hash_at(a_seq) != a_hash:
+            return AuditCheck(False, min(records, a_seq - 1), a_seq,
+                              f"record {a_seq} differs from the one the encrypted library remembers: the log was "
+                              "replaced or rolled back")
+        return None
+
+    def _verify_file(self) -> AuditCheck:
         prev = GENESIS
         seen: dict[int, str] = {}
         lines = self._lines()

@@ -139,7 +139,8 @@ def from_saved(title: str, created_at: float, messages: Sequence[Any]) -> Conver
     """A saved conversation (:class:`app.core.storage.conversations.StoredMessage` list) as an export."""
     turns = [
         Turn(role=m.role, text=m.text,
-             citations=[Citation(n=c.n, path=c.path, page=c.page, label=c.label, text=c.text) for c in m.citations],
+             citations=[Citation(n=c.n, path="source removed" if getattr(c, "removed", False) else c.path,
+                                 page=c.page, label=c.label, text=c.text) for c in m.citations],
              evidence=[Evidence(n=e.n, path=e.path, page=e.page, label=e.label, text=e.text)
                        for e in m.evidence],
              supported=m.supported)

@@ -14,12 +14,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from app.core.errors import SanctumError
 from app.core.privacy.audit import AuditCheck  # a value type, re-exported for front ends
+from app.core.privacy.keys import TooManyAttempts  # re-exported: the lock screen says how long to wait
 from app.core.privacy.lock import MIN_LENGTH, AppLock  # MIN_LENGTH re-exported for front ends
 
 if TYPE_CHECKING:
     from app.core.privacy.audit import AuditLog, AuditRecord
 
-__all__ = ["MIN_LENGTH", "AuditCheck", "PrivacyService"]
+__all__ = ["MIN_LENGTH", "AuditCheck", "PrivacyService", "TooManyAttempts"]
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +31,28 @@ class PrivacyService:
         root: The data folder.
         audit: Opens the audit log (it needs the data key, so it may ask for the passphrase).
         close: Closes everything that holds files in the data folder open (before a wipe).
+        lock: The engine's app lock (it wraps the data key, so it comes from the engine).
+        unlock: Checks the lock passphrase, opening the data with it when it is not open yet.
+        is_open: Whether the data is open (the audit log can be written).
     """
 
-    def __init__(self, root: Path, *, audit: Callable[[], AuditLog], close: Callable[[], None]) -> None:
+    def __init__(self, root: Path, *, audit: Callable[[], AuditLog], close: Callable[[], None],
+                 lock: Callable[[], AppLock] | None = None, unlock: Callable[[str], bool] | None = None,
+                 is_open: Callable[[], bool] = lambda: True) -> None:
         self.root = Path(root)
         self._audit = audit
         self._close = close
+        self._lock_provider = lock
+        self._unlock = unlock
+        self._is_open = is_open
         self._lock: AppLock | None = None
+        self._missed = 0  # wrong lock passphrases before the data was open (recorded once it is)
 
     @property
     def lock(self) -> AppLock:
-        """The app lock (works while the data itself is locked: it needs no data key)."""
+        """The app lock (it can be checked while the data itself is locked)."""
         if self._lock is None:
-            self._lock = AppLock(self.root)
+            self._lock = self._lock_provider() if self._lock_provider else AppLock(self.root)
         return self._lock
 
     def set_server_token(self, server_url: str, token: str | None) -> None:
@@ -64,12 +74,22 @@ class PrivacyService:
             log.warning("could not record %s in the audit log: %s", event, exc)
 
     def unlock(self, passphrase: str) -> bool:
-        """Check the lock passphrase; a wrong one is recorded in the audit log."""
+        """Check the lock passphrase (with the lock on and the data not open yet, it opens the data);
+        a wrong one is recorded in the audit log, once the data is open.
+
+        Raises:
+            TooManyAttempts: Wrong passphrases in a row: this try must wait.
+        """
         from app.core.privacy.audit import APPLOCK_UNLOCK_FAILED
 
-        ok = self.lock.verify(passphrase)
-        if not ok:
+        ok = self._unlock(passphrase) if self._unlock else self.lock.verify(passphrase)
+        if not ok and not self._is_open():
+            self._missed += 1  # the audit log cannot be written before the data is open
+        elif not ok:
             self._record_if_open(APPLOCK_UNLOCK_FAILED)
+        elif self._missed:
+            self._record_if_open(APPLOCK_UNLOCK_FAILED, attempts=self._missed, before_unlock=True)
+            self._missed = 0
         return ok
 
     def set_lock(self, passphrase: str, *, idle_minutes: int, current: str | None) -> bool:
@@ -87,6 +107,10 @@ class PrivacyService:
 
         self.lock.clear(current)
         self._record_if_open(APPLOCK_CLEARED)
+
+    def records_for_path(self, path: Path | str) -> list[AuditRecord]:
+        """What the audit log holds about one file (it keeps a keyed hash of the path, not the path)."""
+        return self._audit().records_for_path(path)
 
     def verify_audit(self) -> AuditCheck:
         """Check the audit log's chain, encryption and signed head."""

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_conv ON messages(conv_id, seq);
 """
+REMOVED_ANSWER = "(This answer was deleted with the document it came from.)"
 
 
 class ConversationNotFound(SanctumError):
@@ -78,6 +79,7 @@ class ConversationStore:
         self._lock = threading.Lock()  # one connection, used from the GUI's worker threads
         self._db = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA secure_delete=ON")  # a forgotten passage is overwritten, not left in a free page
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -205,6 +207,41 @@ class ConversationStore:
         """Remove one message (an answer being regenerated)."""
         with self._tx() as db:
             db.execute("DELETE FROM messages WHERE msg_id = ?", (msg_id,))
+
+    def forget_sources(self, doc_ids: Sequence[str], *, keep_answers: bool = True) -> int:
+        """Remove every passage, evidence sentence and file name that saved answers quote from the
+        documents ``doc_ids`` (just removed from the library); their citations then say "source
+        removed". Returns how many answers changed.
+
+        Args:
+            doc_ids: The removed documents.
+            keep_answers: Keep the answers' own text (the user's choice); False replaces it with a
+                note, since an answer may repeat what the document said.
+        """
+        gone = set(doc_ids)
+        if not gone:
+            return 0
+        changed = 0
+        with self._tx() as db:
+            for row in db.execute("SELECT msg_id, body FROM messages WHERE role = ?", (ASSISTANT,)).fetchall():
+                body = json.loads(self._open(row["body"], row["msg_id"], "body"))
+                cites = body.get("citations", [])
+                hit = {c["n"] for c in cites if c.get("doc_id") in gone}
+                if not hit:
+                    continue
+                body["citations"] = [asdict(Citation(n=c["n"], path="", page=None, label=None, text="",
+                                                     doc_id=c["doc_id"], removed=True))
+                                     if c["n"] in hit else c for c in cites]
+                body["evidence"] = [e for e in body.get("evidence", []) if e.get("n") not in hit]
+                if not keep_answers:
+                    body["text"] = REMOVED_ANSWER
+                db.execute("UPDATE messages SET body = ? WHERE msg_id = ?",
+                           (self._seal(json.dumps(body), row["msg_id"], "body"), row["msg_id"]))
+                changed += 1
+        if changed:
+            with self._lock:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old bodies leave the WAL too
+        return changed
 
     def messages(self, conv_id: str) -> builtins.list[StoredMessage]:  # `list` is a method here
         """A conversation's messages in order."""

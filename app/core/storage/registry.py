@@ -95,6 +95,11 @@ _MIGRATIONS = [
         folder_id TEXT PRIMARY KEY, path BLOB NOT NULL, library TEXT NOT NULL, added_at REAL NOT NULL
     );
     """,
+    # v4: small values that must be kept secret and unforgeable (e.g. the audit log's anchor),
+    # each encrypted under the data key with its name as associated data.
+    """
+    CREATE TABLE sealed_values (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -309,6 +314,28 @@ class Library:
         """Forget a document, its key included (secure_delete zeroes the row; the WAL is emptied)."""
         self._doc_ciphers.pop(doc_id, None)
         self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # -- sealed values ------------------------------------------------------------------------
+
+    def sealed(self, name: str) -> bytes | None:
+        """A value kept by :meth:`seal_value`; None when there is none.
+
+        Raises:
+            DataLocked: The value was altered or written under another key.
+        """
+        row = self._db.execute("SELECT value FROM sealed_values WHERE name = ?", (name,)).fetchone()
+        return None if row is None else self._cipher.decrypt(bytes(row[0]), aad=b"sealed:" + name.encode())
+
+    def seal_value(self, name: str, value: bytes) -> None:
+        """Keep ``value`` encrypted and authenticated under ``name`` (replacing the one before)."""
+        blob = self._cipher.encrypt(value, aad=b"sealed:" + name.encode())
+        self._db.execute("INSERT INTO sealed_values VALUES (?, ?) "
+                         "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, blob))
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database and empty it, so replaced document keys (a re-index gives a
+        document a new key) are not left in the WAL file (``secure_delete`` zeroes them in the database)."""
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def under(self, folder: Path) -> dict[str, tuple[int | None, int | None, str]]:

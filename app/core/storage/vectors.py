@@ -7,12 +7,22 @@ space, so ``score = 1 - distance`` is the cosine similarity.
 Chunk text and labels are encrypted (AES-256-GCM, the chunk id as associated data, kept in the
 metadata) with the key
 of the document they belong to (see :meth:`app.core.storage.registry.Library.doc_cipher`); the vectors stay
-plaintext because Chroma must compute distances on them. Chroma keeps copies of deleted records in
-its SQLite file; they are ciphertext whose key is destroyed when the document is removed.
+plaintext because Chroma must compute distances on them.
+
+Forgetting: Chroma only marks a deleted record as deleted. Its vector stays in the HNSW index files
+(``data_level0.bin``) and in freed pages of its SQLite file, and the metadata (the sealed text)
+too. So after a removal or a re-index, :meth:`VectorStore.compact` rebuilds the collection from the
+records that remain, drops the old one (and its segment folder, which Chroma leaves behind), and
+vacuums Chroma's database, as ``chroma utils vacuum`` does: no byte of a removed document's vectors
+is left in the store's files. The pending compaction is remembered on disk (``compact.pending``),
+so one cut short by a crash is done on the next open.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +35,8 @@ from app.core.errors import ConfigError
 
 COLLECTION = "chunks"
 TEXT_KEY = "sealed_text"
+PENDING = "compact.pending"  # holds nothing: its presence says records were deleted since the last compaction
+_COPY_PAGE = 5000
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,9 @@ class VectorStore:
     ) -> None:
         self._key_for = key_for
         self._name = collection
+        self._rebuilding = f"{collection}-rebuilding"  # filled by a compaction before it replaces the collection
+        self.folder = folder  # None for a store on a server: compaction is then the server's business
+        self._pending = folder / PENDING if folder is not None else None
         if client is None:
             import chromadb
             from chromadb.config import Settings as ChromaSettings
@@ -90,7 +105,9 @@ class VectorStore:
                 settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
             )
         self._client = client
-        self._collection = self._client.get_or_create_collection(
+        self._swap = threading.RLock()  # held by a compaction: searches wait for the new collection
+        self._finish_interrupted_rebuild()
+        self._col = self._client.get_or_create_collection(
             self._name,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": embedder_id},
@@ -108,10 +125,16 @@ class VectorStore:
                 "`sanctum ingest --reindex`"
             )
 
+    @property
+    def _collection(self) -> Any:
+        with self._swap:
+            return self._col
+
     def reset(self) -> None:
         """Drop every chunk and start a collection for the current embedder."""
+        self._mark_pending()
         self._client.delete_collection(self._name)
-        self._collection = self._client.get_or_create_collection(
+        self._col = self._client.get_or_create_collection(
             self._name,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": self.embedder_id},
@@ -148,8 +171,81 @@ class VectorStore:
         return meta
 
     def delete_document(self, doc_id: str) -> None:
-        """Remove every chunk of one document."""
+        """Remove every chunk of one document (their bytes stay in the files until :meth:`compact`)."""
+        self._mark_pending()
         self._collection.delete(where={"doc_id": doc_id})
+
+    @property
+    def needs_compaction(self) -> bool:
+        return self._pending is not None and self._pending.exists()
+
+    def compact(self) -> bool:
+        """Rewrite the store without the records deleted since the last compaction; False when
+        nothing was deleted. Takes about as long as copying every vector once."""
+        if self._pending is None:
+            return False
+        try:
+            token = self._pending.read_text(encoding="ascii")
+        except OSError:
+            return False
+        with self._swap:
+            self._rebuild()
+        self._vacuum()
+        with contextlib.suppress(OSError):
+            if self._pending.read_text(encoding="ascii") == token:  # no deletion came in meanwhile
+                self._pending.unlink()
+        return True
+
+    def _mark_pending(self) -> None:
+        if self._pending is not None:
+            self._pending.write_text(uuid.uuid4().hex, encoding="ascii")
+
+    def _rebuild(self) -> None:
+        with contextlib.suppress(Exception):  # a rebuild cut short earlier
+            self._client.delete_collection(self._rebuilding)
+        old = self._collection
+        fresh = self._client.create_collection(
+            self._rebuilding, configuration={"hnsw": {"space": "cosine"}}, metadata=old.metadata or None,
+            embedding_function=None,
+        )
+        total, page = old.count(), min(_COPY_PAGE, int(self._client.get_max_batch_size()))
+        for offset in range(0, total, page):
+            part = old.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
+            if part["ids"]:
+                fresh.add(ids=part["ids"], embeddings=part["embeddings"], metadatas=part["metadatas"])
+        self._client.delete_collection(self._name)
+        fresh.modify(name=self._name)
+        self._col = self._client.get_collection(self._name, embedding_function=None)
+
+    def _finish_interrupted_rebuild(self) -> None:
+        """A compaction killed after dropping the old collection: its copy is complete, use it.
+        Killed before: the copy is partial and is dropped (the compaction is still pending)."""
+        if self.folder is None:
+            return
+        names = {c.name for c in self._client.list_collections()}
+        if self._rebuilding not in names:
+            return
+        if self._name in names:
+            self._client.delete_collection(self._rebuilding)
+        else:
+            self._client.get_collection(self._rebuilding, embedding_function=None).modify(name=self._name)
+
+    def _vacuum(self) -> None:
+        """What ``chroma utils vacuum`` does (Chroma purges its log itself after each write), plus the
+        segment folders of dropped collections, which Chroma leaves on disk with their vectors."""
+        import shutil
+        import sqlite3
+
+        assert self.folder is not None  # only a store in a local folder is compacted
+        db = sqlite3.connect(str(self.folder / "chroma.sqlite3"), isolation_level=None, timeout=30)
+        try:
+            live = {row[0] for row in db.execute("SELECT id FROM segments")}
+            db.execute("VACUUM")
+        finally:
+            db.close()
+        for entry in self.folder.iterdir():
+            if entry.is_dir() and _is_uuid(entry.name) and entry.name not in live:
+                shutil.rmtree(entry)
 
     def chunk_counts(self) -> dict[str, int]:
         """``doc_id -> number of chunks`` for every document in the store (ids only, no vectors)."""
@@ -237,6 +333,13 @@ def _metadata(c: StoredChunk) -> dict[str, Any]:
     if c.page is not None:
         meta["page"] = c.page
     return meta
+
+
+def _is_uuid(name: str) -> bool:
+    try:
+        return str(uuid.UUID(name)) == name
+    except ValueError:
+        return False
 
 
 def _opt_int(value: Any) -> int | None:

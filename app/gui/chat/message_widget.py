@@ -27,6 +27,8 @@ NOT_SUPPORTED_DETAIL = ("The facts in this answer could not be found in the pass
 
 
 def chip_text(c: Citation) -> str:
+    if c.removed:
+        return f"{c.n}  source removed"
     name = Path(c.path).name
     return f"{c.n}  {name} · {c.label}" if c.label else f"{c.n}  {name}"
 
@@ -252,6 +254,11 @@ class MessageWidget(QFrame):
             chip.setAccessibleName(f"Source {c.n}: {Path(c.path).name}" + (f", {c.label}" if c.label else ""))
             quote = " ".join(c.text.split())
             chip.setToolTip(f"“{quote[:400]}{'…' if len(quote) > 400 else ''}”")
+            if c.removed:  # nothing of it is kept: nothing to open
+                chip.setEnabled(False)
+                chip.setAccessibleName(f"Source {c.n}: removed")
+                chip.setToolTip("This document was removed from the library; its passages were deleted "
+                                "from this conversation too.")
             chip.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
             chip.clicked.connect(lambda _=False, cite=c: self.sig_citation_clicked.emit(cite))
             self.sources_layout.addWidget(chip, 0, Qt.AlignmentFlag.AlignLeft)

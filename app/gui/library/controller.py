@@ -113,9 +113,11 @@ class LibraryController(QObject):
         def work() -> int:
             documents = self.engine.document_service()
             removed = 0
-            for p in paths:  # a failed file is in the library too (removed the same way); a skipped one only on screen
-                if documents.remove(p) is not None:
-                    removed += 1
+            with documents.removals():  # the store is rewritten once, at the end
+                for p in paths:  # a failed file is in the library too (removed the same way); a skipped one
+                    # only on screen
+                    if documents.remove(p) is not None:
+                        removed += 1
             return removed
 
         def done(n: int) -> None:

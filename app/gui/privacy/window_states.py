@@ -10,16 +10,17 @@ import html
 import logging
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
 from app.core.errors import ConfigError, DataLocked, PassphraseRequired
+from app.core.privacy.service import AuditCheck, TooManyAttempts
 from app.gui.privacy.dialogs import WipeDialog
 from app.gui.tasks import user_message
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QStackedWidget, QStatusBar, QWidget
+    from PySide6.QtWidgets import QLabel, QStackedWidget, QStatusBar, QWidget
 
     from app.core.engine import Engine
     from app.gui.chat.chat_panel import ChatPanel
@@ -50,12 +51,15 @@ class StatesHost(Protocol):
     chats: ChatController
     docs: LibraryController
     content_actions: list[QAction]
+    audit_label: QLabel
 
     def statusBar(self) -> QStatusBar: ...  # Qt's name
 
     def close(self) -> bool: ...
 
     def load_content(self) -> None: ...
+
+    def load_embedder(self) -> None: ...
 
 
 class WindowStates(QObject):
@@ -70,6 +74,7 @@ class WindowStates(QObject):
         self.w = window
         self.locked = False
         self.blocked = False  # the data folder could not be opened
+        self.data_pending = False  # the data opens with the lock passphrase, once it is typed
         self.wiped = False
         window.lock_screen.sig_unlock.connect(self._on_lock_screen_unlock)
         window.idle.sig_idle.connect(self.lock)
@@ -99,9 +104,14 @@ class WindowStates(QObject):
         self.w.lock_screen.reset()
 
     def _on_lock_screen_unlock(self, passphrase: str) -> None:
-        self.w.privacy.unlock(passphrase, self._on_unlock_checked,
-                              lambda error: self.w.lock_screen.refuse(
-                                  f"The passphrase could not be checked: {user_message(error)}"))
+        self.w.privacy.unlock(passphrase, self._on_unlock_checked, self._on_unlock_failed)
+
+    def _on_unlock_failed(self, error: BaseException) -> None:
+        message = user_message(error)
+        if isinstance(error, TooManyAttempts):
+            self.w.lock_screen.refuse(message[:1].upper() + message[1:] + ".")
+        else:
+            self.w.lock_screen.refuse(f"The passphrase could not be checked: {message}")
 
     def _on_unlock_checked(self, ok: bool) -> None:
         if not ok:
@@ -110,6 +120,11 @@ class WindowStates(QObject):
         self.locked = False
         self.w.lock_screen.reset()
         self.w.idle.reset()
+        if self.data_pending:  # the passphrase opened the data: read it now
+            self.data_pending = False
+            self.open_data()
+            self.w.load_embedder()
+            self.w.idle.watch(self.w.privacy.idle_minutes())  # now checked against its MAC
         if not self.blocked:
             self.w.stack.setCurrentWidget(self.w.splitter)
             self._enable_actions(True)
@@ -137,7 +152,11 @@ class WindowStates(QObject):
     # -- opening the data -------------------------------------------------------------------
 
     def open_data(self) -> None:
-        """Open the key, the library and the conversations in the io lane; then load the content."""
+        """Open the key, the library and the conversations in the io lane; then load the content.
+        With the app lock on, only its passphrase opens the key: this waits for the lock screen."""
+        if self.w.engine.needs_unlock():
+            self.data_pending = True
+            return
 
         def work() -> None:
             _ = self.w.engine.library
@@ -152,6 +171,31 @@ class WindowStates(QObject):
                 self.w.stack.setCurrentWidget(self.w.splitter)
                 self._enable_actions(True)
         self.w.load_content()
+        self.w.lanes.run(self.w.lanes.io, self.w.engine.audit.check_anchor, self._on_audit_checked,
+                         lambda error: log.warning("the audit log could not be checked: %s", user_message(error)))
+
+    def _on_audit_checked(self, broken: AuditCheck | None) -> None:
+        """Warn, for as long as the window is open, when the audit log was deleted or rolled back."""
+        if broken is None or not broken.problem:
+            return
+        from PySide6.QtWidgets import QMessageBox
+
+        from app.gui import theme
+
+        problem = broken.problem[:1].upper() + broken.problem[1:]
+        label = self.w.audit_label
+        label.setText("⚠ Audit log deleted or rolled back")
+        label.setStyleSheet(f"color: {theme.error_color()}; font-weight: bold")
+        label.setToolTip(f"{problem}. See Settings › Privacy › Verify audit log.")
+        label.show()
+        box = QMessageBox(QMessageBox.Icon.Warning, "The audit log was tampered with",
+                          "Sanctum's audit log is not the one it wrote.", parent=self.w)  # type: ignore[call-overload]
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText(f"{problem}.\n\nThe records that were removed cannot be brought back from here. "
+                               "If you keep exported copies of the audit log, compare them. Tell whoever looks "
+                               "after privacy on this computer.")
+        box.setObjectName("audit_warning")
+        box.open()  # not blocking: Sanctum goes on working, the warning stays in the status bar
 
     def _on_data_failed(self, problem: BaseException) -> None:
         if not isinstance(problem, DataLocked | ConfigError | PassphraseRequired):

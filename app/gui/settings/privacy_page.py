@@ -64,10 +64,22 @@ class PrivacyPage(QWidget):
         box.addWidget(self.verify_result)
         layout.addWidget(audit)
 
+        removing = QGroupBox("Removing documents", self)
+        box = QVBoxLayout(removing)
+        self.forget_answers = QCheckBox("Also delete saved answers that quoted a removed document", removing)
+        self.forget_answers.setChecked(settings.forget_answers_with_source)
+        box.addWidget(self.forget_answers)
+        box.addWidget(_note("A removed document's passages always leave your saved conversations (its sources "
+                            "then read \u201csource removed\u201d). When this is off, the answers' own text "
+                            "stays.", removing))
+        layout.addWidget(removing)
+
         lock = QGroupBox("App lock", self)
         box = QVBoxLayout(lock)
         box.addWidget(_note("For shared workstations: a passphrase asked when Sanctum starts and after a time "
-                            "without use. It hides the window; your data is encrypted either way.", lock))
+                            "without use. Until it is typed, the window shows nothing and your data stays "
+                            "locked, also for the sanctum command. A forgotten lock passphrase cannot be "
+                            "bypassed.", lock))
         self.lock_state = QLabel("", lock)
         self.lock_state.setAccessibleName("App lock state")
         self.lock_state.setWordWrap(True)

@@ -182,6 +182,11 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 90)
+        if self.privacy_page is not None:  # wrapped notes: a top-level dialog does not ask their height
+            page_layout = self.privacy_page.layout()
+            width = self.minimumWidth() - 2 * self.fontMetrics().averageCharWidth() * 3
+            if page_layout is not None and page_layout.hasHeightForWidth():
+                self.privacy_page.setMinimumHeight(page_layout.heightForWidth(width))
 
     @staticmethod
     def _wrap(layout: QHBoxLayout) -> QWidget:
@@ -235,6 +240,8 @@ class SettingsDialog(QDialog):
             top_k=self.top_k.value(),
             audit_full_questions=(self.privacy_page.full_questions.isChecked() if self.privacy_page
                                   else self._original.audit_full_questions),
+            forget_answers_with_source=(self.privacy_page.forget_answers.isChecked() if self.privacy_page
+                                        else self._original.forget_answers_with_source),
             chat_server=self.team_page.server(),
             chat_server_model=self.team_page.model_name(),
         )
