@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app.cli import library as cli_library
+from app.cli import models as cli_models
 
 if TYPE_CHECKING:
     from app.core.engine import Engine
@@ -75,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     p.add_argument("--library", metavar="NAME", action="append", help="answer only from this library (repeatable)")
 
-    p = sub.add_parser("models", help="show and verify the chat and embedding models")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("models", help="the chat models: list, add, remove, choose the default, quantize, adapters")
+    cli_models.add_arguments(p)
 
     cli_library.add_commands(sub)
 
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Engine(chat_model=args.model, embedding_model=args.embedding_model, passphrase=ask_passphrase) as engine:
             handler = {
                 "ingest": _ingest, "docs": _docs, "remove": _remove, "search": _search, "ask": _ask,
-                "models": _models, "config": _config_set, "audit": _audit, "export": _export,
+                "models": cli_models.run, "config": _config_set, "audit": _audit, "export": _export,
                 "conversations": _conversations,
                 **cli_library.HANDLERS,
             }[args.command]
@@ -343,28 +344,6 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
 
 
 # -- models / config ----------------------------------------------------------------------------
-
-
-def _models(engine: Engine, args: argparse.Namespace) -> int:
-    from app.core.models.gguf import read_gguf_info
-
-    chat = read_gguf_info(engine.chat_model_path())
-    emb_path = engine.embedding_model_path()
-    info = {
-        "chat": {"path": str(chat.path), "name": chat.name, "architecture": chat.architecture,
-                 "quantization": chat.quantization, "context_length": chat.context_length,
-                 "size_bytes": chat.size_bytes, "chat_template": chat.has_chat_template},
-        "embedding": {"path": str(emb_path)},
-    }
-    if args.json:
-        print(json.dumps(info, indent=2))
-        return EXIT_OK
-    c = info["chat"]
-    print(f"chat model:      {c['name']} ({c['quantization'] or 'unknown quantization'}, "
-          f"{chat.size_bytes / 1e6:,.0f} MB, trained context {c['context_length']})\n"
-          f"                 {c['path']}")
-    print(f"embedding model: {emb_path}")
-    return EXIT_OK
 
 
 def _config_show() -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
@@ -125,8 +127,7 @@ class ChatController(QObject):
             self._pending_scope = doc_ids
         else:
             conv_id = self.current.conv_id
-            self.current = Conversation(conv_id, self.current.title, doc_ids, self.current.created_at,
-                                        self.current.updated_at)
+            self.current = dataclasses.replace(self.current, doc_ids=doc_ids)
             self.lanes.run(self.lanes.io, lambda: self.store().restrict(conv_id, doc_ids),
                            on_failed=lambda m: self.sig_message.emit(f"Could not save the choice: {m}"))
         self._update_scope()

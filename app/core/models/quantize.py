@@ -1,0 +1,168 @@
+"""Quantize a GGUF model on this computer with llama.cpp's own quantizer.
+
+``llama_model_quantize`` (the function behind llama.cpp's ``llama-quantize`` tool, shipped inside
+llama-cpp-python) runs in a child process: a long C call cannot be interrupted from Python, and
+a child can be stopped (Cancel) without leaving the app in a half state. The child reports each
+tensor through llama.cpp's log ("[ 12/ 201] blk.1.attn_q.weight …"), which is the progress.
+The result is written under a temporary name and renamed only once llama.cpp succeeded and its
+header reads back whole.
+
+Quantizing an already quantized file loses quality twice over (the first quantization's error is
+kept and a second one added): it is refused unless the caller allows it explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.errors import ModelError
+from app.core.models.gguf import read_gguf_info
+
+#: What users may choose, with llama.cpp's file type numbers (llama_ftype).
+TYPES = {"Q4_K_M": 15, "Q5_K_M": 17, "Q6_K": 18, "Q8_0": 7}
+UNQUANTIZED = frozenset({"ALL_F32", "F16", "BF16"})
+_PROGRESS = re.compile(r"\[\s*(\d+)\s*/\s*(\d+)\]\s+(\S+)")
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class QuantizeResult:
+    """What quantizing produced."""
+
+    output: Path
+    type: str
+    input_bytes: int
+    output_bytes: int
+    seconds: float
+
+
+class QuantizeCancelled(ModelError):
+    """The user stopped quantizing; nothing was written."""
+
+
+def default_output(src: Path, qtype: str) -> Path:
+    """``model-f16.gguf`` → ``model-f16-Q4_K_M.gguf`` beside it."""
+    return src.with_name(f"{src.stem}-{qtype}.gguf")
+
+
+def quantize(src: Path, qtype: str, *, output: Path | None = None, allow_requantize: bool = False,
+             threads: int = 0, progress: Progress | None = None,
+             cancelled: Callable[[], bool] | None = None) -> QuantizeResult:
+    """Write a ``qtype`` copy of the model ``src``.
+
+    Args:
+        src: The model (F32/F16/BF16, or quantized with ``allow_requantize``).
+        qtype: One of :data:`TYPES`.
+        output: Where to write (default :func:`default_output`); never ``src`` itself, never an
+            existing file.
+        allow_requantize: Accept an already quantized ``src``.
+        threads: Worker threads (0: all cores).
+        progress: Called with (tensors done, tensors in all, tensor name).
+        cancelled: Polled; True stops llama.cpp and removes the partial file.
+
+    Raises:
+        ModelError: A file that cannot be read, an unknown type, an already quantized file, an
+            output that exists, or llama.cpp's failure (its last words in the message).
+        QuantizeCancelled: ``cancelled`` said so.
+    """
+    src = Path(src).expanduser().resolve()
+    if qtype not in TYPES:
+        raise ModelError(f"unknown quantization type {qtype}; choose one of {', '.join(TYPES)}")
+    info = read_gguf_info(src)
+    if info.file_kind == "adapter":
+        raise ModelError(f"{src}: this is a LoRA adapter, not a model; quantize the model it belongs to")
+    current = info.quantization
+    if current not in UNQUANTIZED and not allow_requantize:
+        raise ModelError(
+            f"{src}: this model is already quantized ({current or 'unknown type'}). Quantizing it again adds a "
+            "second rounding error on top of the first, so answers get worse than quantizing the original "
+            "F16/F32 file. Quantize the original if you have it, or allow requantizing "
+            "(--allow-requantize) to go ahead anyway")
+    out = Path(output).expanduser().resolve() if output else default_output(src, qtype)
+    if out == src:
+        raise ModelError(f"{out}: the output would replace the input; choose another file name")
+    if out.exists():
+        raise ModelError(f"{out}: already exists; choose another file name (-o) or remove it first")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".partial")
+    started = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[3]), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    cmd = [sys.executable, "-m", "app.core.models.quantize", str(src), str(tmp), str(TYPES[qtype]),
+           str(threads), "1" if allow_requantize else "0"]
+    tail: list[str] = []
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                errors="replace", env=env)
+        assert proc.stderr is not None
+        lines: queue.Queue[str | None] = queue.Queue()
+        stream = proc.stderr
+
+        def pump() -> None:  # a thread reads the child's log, so Cancel is never stuck on a read
+            for line in stream:
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=pump, daemon=True, name="quantize-log").start()
+        while True:
+            if cancelled and cancelled():
+                proc.kill()
+                proc.wait()
+                raise QuantizeCancelled(f"quantizing {src.name} was stopped; nothing was written")
+            try:
+                line = lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            if line.strip():
+                tail = (tail + [line.strip()])[-6:]
+            m = _PROGRESS.search(line)
+            if m and progress:
+                progress(int(m.group(1)), int(m.group(2)), m.group(3))
+        proc.wait()
+        if proc.returncode != 0:
+            last = " / ".join(tail[-3:]) or f"exit status {proc.returncode}"
+            raise ModelError(f"{src}: llama.cpp could not quantize this model to {qtype} ({last})")
+        read_gguf_info(tmp)  # whole and readable before it gets its real name
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return QuantizeResult(output=out, type=qtype, input_bytes=info.size_bytes, output_bytes=out.stat().st_size,
+                          seconds=time.perf_counter() - started)
+
+
+def _child(argv: list[str]) -> int:
+    """In the child: run llama_model_quantize, its log on stderr (the parent reads the progress)."""
+    import ctypes
+
+    import llama_cpp
+
+    src, dst, ftype, threads, allow = argv
+
+    @llama_cpp.llama_log_callback
+    def log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        sys.stderr.write(text.decode("utf-8", errors="replace"))
+        sys.stderr.flush()
+
+    llama_cpp.llama_log_set(log, ctypes.c_void_p(0))
+    llama_cpp.llama_backend_init()
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = int(ftype)
+    params.nthread = int(threads)
+    params.allow_requantize = allow == "1"
+    rc = llama_cpp.llama_model_quantize(src.encode(), dst.encode(), ctypes.byref(params))
+    return 0 if rc == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1:]))
