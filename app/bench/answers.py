@@ -290,12 +290,56 @@ def table(results: dict[str, dict[str, Any]]) -> str:
         ("median over all questions s", lambda s: str(s["all_total_median_s"])),
         ("prompt tokens median", lambda s: str(s["prompt_tokens_median"])),
         ("generation tokens/s", lambda s: str(s["tokens_per_s"])),
+        ("model file MB", lambda s: _mb(s.get("model_file_mb"))),
+        ("peak memory (RSS) MB", lambda s: _mb(s.get("rss_peak_mb"))),
     ]
     width = max(28, *(len(n) for n in names))
     lines = ["".ljust(30) + "".join(n.rjust(width + 2) for n in names)]
     for label, fmt in rows:
         lines.append(label.ljust(30) + "".join(fmt(results[n]).rjust(width + 2) for n in names))
     return "\n".join(lines)
+
+
+def _mb(value: float | None) -> str:
+    return f"{value:,.0f}" if value is not None else "-"
+
+
+class RssPeak:
+    """The process's largest resident memory while a block runs, sampled every 0.2 s from
+    /proc/self/statm (the kernel's own high-water mark cannot be reset between models)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True, name="rss-peak")
+
+    @staticmethod
+    def current() -> int:
+        try:
+            import os
+
+            pages = int(Path("/proc/self/statm").read_text().split()[1])
+            return pages * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            import resource
+
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak_bytes = max(self.peak_bytes, self.current())
+
+    def __enter__(self) -> RssPeak:
+        self.peak_bytes = self.current()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_bytes = max(self.peak_bytes, self.current())
 
 
 def during_ingest(engine: Engine, questions: Sequence[Question], folder: Path, *, log: Any = None) -> dict[str, Any]:
@@ -383,15 +427,20 @@ def run(*, questions_file: Path, docs: Path | None, models: Sequence[Path], home
         if common and files:
             common_pipe = CommonPipeline(files, embedder, Path(tempfile.mkdtemp(prefix="sanctum-common-")))
         for path in model_paths:
+            rss = RssPeak().__enter__()  # from the model's load to its last answer
             chat = ChatModel(path, context_size=settings.context_size, threads=threads)
             label = chat.name or path.name
             try:
                 with Engine(root, settings=settings, embedder=embedder, chat=chat, passphrase=passphrase) as engine:
                     _ask_all(report, f"{SANCTUM} · {label}", questions, lambda q: ask_sanctum(engine, q), log)
+                rss.__exit__()
+                report["results"][f"{SANCTUM} · {label}"].update(
+                    model_file_mb=round(Path(path).stat().st_size / 1e6, 1), rss_peak_mb=round(rss.peak_bytes / 1e6, 1))
                 if common_pipe is not None:
                     ask_common = functools.partial(common_pipe.ask, chat, max_tokens=settings.max_answer_tokens)
                     _ask_all(report, f"{COMMON} · {label}", questions, ask_common, log)
             finally:
+                rss.__exit__()
                 chat.close()
         if ingest_folder is not None:  # last: the ingest adds documents to the benchmark's library
             chat = ChatModel(model_paths[0], context_size=settings.context_size, threads=threads)
