@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from app.bench.answers import Question, citation_right, is_right, normalize, split_text
 from app.core.models import shipped as models
 from tests import docmaker
@@ -33,6 +35,7 @@ def test_common_splitter_makes_1000_character_chunks_that_overlap() -> None:
     assert all(a[-50:].split()[-1] in b for a, b in zip(chunks, chunks[1:], strict=False)), "neighbours overlap"
 
 
+@pytest.mark.slow
 def test_bench_answers_runs_both_pipelines_and_writes_json(home: Path, tmp_path: Path,
                                                            small_chat_model_path: Path) -> None:
     docs = tmp_path / "docs"
