@@ -120,12 +120,12 @@ def citation_right(question: Question, cited: Sequence[dict[str, Any]]) -> bool 
 
 # -- Sanctum -------------------------------------------------------------------------------------
 
-def ask_sanctum(engine: Engine, question: Question) -> Outcome:
+def ask_sanctum(engine: Engine, question: Question, model_key: str | None = None) -> Outcome:
     start = time.perf_counter()
     first: float | None = None
     done: Done | None = None
     asked = False
-    for event in engine.ask_service().ask(question.q):
+    for event in engine.ask_service(model_key).ask(question.q):
         if isinstance(event, Sources) and event.passages:
             asked = True
         elif isinstance(event, Token) and first is None:
@@ -274,25 +274,28 @@ def _pct(values: Sequence[float], q: int) -> float | None:
     return round(values[i], 2)
 
 
+_ROWS: list[tuple[str, Any]] = [
+    ("answerable right", lambda s: f"{s['answerable_right']}/{s['answerable']}"),
+    ("unanswerable declined", lambda s: f"{s['declined_right']}/{s['impossible']}"),
+    ("answered, should decline", lambda s: str(s["answered_should_decline"])),
+    ("answerable but declined", lambda s: str(s["wrongly_declined"])),
+    ("citation right (file/page)", lambda s: f"{s['citation_right']}/{s['citations_checked']}"),
+    ("marked unsupported", lambda s: str(s["unsupported_marked"])),
+    ("questions the model read", lambda s: str(s["model_asked"])),
+    ("first token median / p90 s", lambda s: f"{s['first_token_median_s']} / {s['first_token_p90_s']}"),
+    ("whole answer median / p90 s", lambda s: f"{s['total_median_s']} / {s['total_p90_s']}"),
+    ("median over all questions s", lambda s: str(s["all_total_median_s"])),
+    ("prompt tokens median", lambda s: str(s["prompt_tokens_median"])),
+    ("generation tokens/s", lambda s: str(s["tokens_per_s"])),
+    ("model file MB", lambda s: _mb(s.get("model_file_mb"))),
+    ("peak memory (RSS) MB", lambda s: _mb(s.get("rss_peak_mb"))),
+]
+
+
 def table(results: dict[str, dict[str, Any]]) -> str:
     """Side by side: one column per pipeline × model."""
     names = list(results)
-    rows = [
-        ("answerable right", lambda s: f"{s['answerable_right']}/{s['answerable']}"),
-        ("unanswerable declined", lambda s: f"{s['declined_right']}/{s['impossible']}"),
-        ("answered, should decline", lambda s: str(s["answered_should_decline"])),
-        ("answerable but declined", lambda s: str(s["wrongly_declined"])),
-        ("citation right (file/page)", lambda s: f"{s['citation_right']}/{s['citations_checked']}"),
-        ("marked unsupported", lambda s: str(s["unsupported_marked"])),
-        ("questions the model read", lambda s: str(s["model_asked"])),
-        ("first token median / p90 s", lambda s: f"{s['first_token_median_s']} / {s['first_token_p90_s']}"),
-        ("whole answer median / p90 s", lambda s: f"{s['total_median_s']} / {s['total_p90_s']}"),
-        ("median over all questions s", lambda s: str(s["all_total_median_s"])),
-        ("prompt tokens median", lambda s: str(s["prompt_tokens_median"])),
-        ("generation tokens/s", lambda s: str(s["tokens_per_s"])),
-        ("model file MB", lambda s: _mb(s.get("model_file_mb"))),
-        ("peak memory (RSS) MB", lambda s: _mb(s.get("rss_peak_mb"))),
-    ]
+    rows = _ROWS
     width = max(28, *(len(n) for n in names))
     lines = ["".ljust(30) + "".join(n.rjust(width + 2) for n in names)]
     for label, fmt in rows:
@@ -398,6 +401,39 @@ def _ask_all(report: dict[str, Any], key: str, questions: Sequence[Question], as
             log(f"[{key}] {i}/{len(questions)} {'ok ' if o.right else 'NO '}{o.q[:60]!r} -> {o.answer[:100]!r}")
     report["results"][key] = summarise(outs)
     report["outcomes"][key] = [asdict(o) for o in outs]
+
+
+def compare_in_app(engine: Engine, questions: Sequence[Question], keys: Sequence[str], *,
+                   progress: Any = None, cancelled: Any = None) -> dict[str, dict[str, Any]]:
+    """Ask ``questions`` of the user's own library with each library model in ``keys``, through the
+    app's engine (one model loaded at a time); the summaries, as :func:`table` takes them.
+
+    Args:
+        progress: Called with (questions done, questions in all, model key).
+        cancelled: Polled between questions; True stops (the models done so far are returned).
+    """
+    results: dict[str, dict[str, Any]] = {}
+    total = len(questions) * len(keys)
+    done = 0
+    for key in keys:
+        path, _ = engine.model_service().resolve(key)
+        outs: list[Outcome] = []
+        with RssPeak() as rss:
+            for question in questions:
+                if cancelled and cancelled():
+                    return results
+                outs.append(ask_sanctum(engine, question, key))
+                done += 1
+                if progress:
+                    progress(done, total, key)
+        results[key] = {**summarise(outs), "model_file_mb": round(path.stat().st_size / 1e6, 1),
+                        "rss_peak_mb": round(rss.peak_bytes / 1e6, 1)}
+    return results
+
+
+def rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """The side-by-side table as (label, one cell per model) rows, for the GUI."""
+    return [(label, [fmt(results[n]) for n in results]) for label, fmt in _ROWS]
 
 
 def run(*, questions_file: Path, docs: Path | None, models: Sequence[Path], home: Path | None,
