@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel
@@ -58,7 +59,8 @@ def test_models_window_lists_adds_defaults_and_quantizes(qtbot, window: MainWind
     qtbot.waitUntil(lambda: dialog.table.item(_row(dialog, SMOL_KEY), 0).text() == "✓", timeout=30_000)
     # The conversation's chooser follows the library.
     qtbot.waitUntil(lambda: window.chat.model_box.findData(SMOL_KEY) >= 0, timeout=30_000)
-    assert "Default: SmolLM2" in window.chat.model_box.itemText(0) or "Smollm2" in window.chat.model_box.itemText(0)
+    qtbot.waitUntil(lambda: str(window.chat.model_box.itemData(0, Qt.ItemDataRole.ToolTipRole)).startswith(
+        "Smollm2 135M"), timeout=30_000)
 
     # An already quantized model: the dialog explains and asks before requantizing.
     quant = QuantizeDialog(dialog.views[_row(dialog, SMOL_KEY)], dialog)
@@ -109,7 +111,8 @@ def test_a_conversation_answers_with_its_own_model_and_models_compare(qtbot, win
     dialog.sig_compare.emit(str(questions), [SMOL_KEY, "qwen-1.5b"])
     qtbot.waitUntil(lambda: dialog.results.isVisible(), timeout=600_000)
     headers = [dialog.results.horizontalHeaderItem(c).text() for c in range(dialog.results.columnCount())]
-    assert headers == [SMOL_KEY, "qwen-1.5b"]
+    assert headers == ["Smollm2 135M 8k Lc100K Mix1 Ep2", "Qwen2.5 Coder 1.5B Instruct GGUF"]
+    assert dialog.lower.currentIndex() == 1  # the comparison tab is shown
     labels = [dialog.results.verticalHeaderItem(r).text() for r in range(dialog.results.rowCount())]
     assert labels[0] == "answerable right" and "peak memory (RSS) MB" in labels
     assert dialog.results.item(labels.index("model file MB"), 0).text() == "98"

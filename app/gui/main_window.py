@@ -338,13 +338,14 @@ class MainWindow(QMainWindow):
     def refresh_model_choices(self) -> None:
         """Fill the conversation's model chooser from the library (off the UI thread: headers are read)."""
         def choices() -> list[tuple[str | None, str, str]]:
+            from app.gui.models.models_dialog import model_label
+
             views = self.engine.model_service().models(hashes=False)
             default = next((v for v in views if v.default), None)
             out: list[tuple[str | None, str, str]] = [
-                (None, f"Default: {default.title if default else 'bundled model'}",
-                 "The model chosen for new conversations (File › Models…)")]
-            out += [(v.key, v.title + (" + adapters" if v.adapters else ""), str(v.path))
-                    for v in views if not v.problem]
+                (None, "Default model", (f"{model_label(default, views)}: " if default else "") +
+                 "the model chosen for new conversations (File › Models…)")]
+            out += [(v.key, model_label(v, views), str(v.path)) for v in views if not v.problem]
             return out
 
         self.lanes.run(self.lanes.io, choices, lambda c: self.chat.set_models(c, self.chats.model_key()))

@@ -164,11 +164,12 @@ class ChatPanel(QWidget):
         self.model_box.setAccessibleName("Chat model for this conversation")
         self.model_box.setToolTip("Which chat model answers in this conversation (Models… in the File menu "
                                   "adds and compares models)")
-        self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.model_box.setMinimumContentsLength(10)
+        # A narrow window keeps the title readable: the box stays short, its list is as wide as needed.
+        self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_box.setMinimumContentsLength(12)
+        self.model_box.view().setMinimumWidth(380)
         self.model_box.activated.connect(lambda i: self.sig_model_chosen.emit(self.model_box.itemData(i)))
         header.addWidget(self.title, 1)
-        header.addWidget(self.model_box)
         header.addWidget(self.scope_button)
         header.addWidget(self.export_button)
         layout.addLayout(header)
@@ -202,7 +203,13 @@ class ChatPanel(QWidget):
         self.send_button.setDefault(True)
         self.send_button.clicked.connect(self._on_send_button_clicked)
         row.addWidget(self.input, 1)
-        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        side = QVBoxLayout()  # the model that will answer, beside the question box and above Send
+        side.setSpacing(6)
+        side.addStretch(1)
+        self.model_box.setParent(composer)
+        side.addWidget(self.model_box)
+        side.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignRight)
+        row.addLayout(side)
         layout.addWidget(composer)
 
         self._draft_timer = QTimer(self)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtWidgets import QWidget
 
 from app.core.engine import Engine
-from app.gui.models.models_dialog import ModelsDialog
+from app.gui.models.models_dialog import ModelsDialog, model_label
 from app.gui.tasks import Lanes
 
 
@@ -133,15 +133,15 @@ class ModelsController(QObject):
         def work() -> dict[str, Any]:
             qs = answers.load_questions(Path(questions))
             return answers.compare_in_app(self.engine, qs, keys, cancelled=self._cancel.is_set,
-                                          progress=lambda d, t, key: report(f"Asking {key}: question", d, t))
+                                          progress=lambda d, t, key: report(f"Asking {key}… ({d} of {t} answers)", d, t))
 
         def shown(results: dict[str, Any]) -> None:
             if self.dialog is None:
                 return
             if results:
-                self.dialog.show_comparison(list(results), answers.rows(results))
-            self.dialog.set_idle("Compared on your documents (speeds are this computer's, with whatever else "
-                                 "it was doing)." if results else "Stopped before any model finished.")
+                titles = {v.key: model_label(v, self.dialog.views) for v in self.dialog.views}
+                self.dialog.show_comparison([titles.get(k, k) for k in results], answers.rows(results))
+            self.refresh(after="Compared on your documents." if results else "Stopped before any model finished.")
 
         if self.dialog is not None:
             self.dialog.set_busy("Comparing the models on your questions…")
@@ -151,7 +151,7 @@ class ModelsController(QObject):
 
     def _on_worker_progress(self, text: str, done: int, total: int) -> None:
         if self.dialog is not None:
-            self.dialog.set_busy(f"{text} {done}/{total}" if total and "question" in text else text, done, total)
+            self.dialog.set_busy(text, done, total)
 
     def _on_failed(self, message: str) -> None:
         if self.dialog is not None:

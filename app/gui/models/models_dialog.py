@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -39,7 +40,8 @@ from app.core.models.service import ModelView
 from app.core.models.templates import NO_TEMPLATE_NOTE
 from app.gui import theme
 
-COLUMNS = ["", "Model", "Family", "Size", "Quantization", "Context", "Chat template", "Licence", "Speed here"]
+COLUMNS = ["", "Model", "Family", "Size", "Quantization", "Context", "Chat template", "Licence",
+           "First words · speed here"]
 QUANT_HELP = {
     "Q4_K_M": "smallest and quickest; a little less accurate",
     "Q5_K_M": "a balance of size and accuracy",
@@ -48,11 +50,22 @@ QUANT_HELP = {
 }
 
 
+def model_label(view: ModelView, views: list[ModelView]) -> str:
+    """The model's name, with its quantization where another model has the same name (a
+    quantized copy), and its adapters."""
+    label = view.title
+    if view.info and sum(v.title == view.title for v in views) > 1:
+        label += f" · {view.info.quantization or view.path.name}"
+    if view.adapters:
+        label += f" + {len(view.adapters)} adapter{'s' * (len(view.adapters) > 1)}"
+    return label
+
+
 def speed_text(view: ModelView) -> str:
     if view.speed is None:
         return "not used yet"
-    rate = f", {view.speed.tokens_per_s:.0f} tok/s" if view.speed.tokens_per_s else ""
-    return f"{view.speed.first_word_s:.1f} s to first words{rate}"
+    rate = f" · {view.speed.tokens_per_s:.0f} tok/s" if view.speed.tokens_per_s else ""
+    return f"{view.speed.first_word_s:.1f} s{rate}"
 
 
 class QuantizeDialog(QDialog):
@@ -172,17 +185,30 @@ class ModelsDialog(QDialog):
         self.adapters_label = QLabel("Adapters (LoRA):", details)
         dl.addWidget(self.adapters_label)
         dl.addLayout(arow)
-        self.results = QTableWidget(0, 0, details)
+        self.results = QTableWidget(0, 0, None)
         self.results.setAccessibleName("Comparison of models")
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.results.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        dl.addStretch(1)
+        self.lower = QTabWidget(split)
+        self.lower.setAccessibleName("Model details and comparison")
+        self.lower.addTab(details, "&Details")
+        self.compare_note = QLabel("Choose one or more models above and “Compare on my questions…”: each is asked "
+                                   "the questions of a file about your documents, and the results appear here "
+                                   "side by side.", None)
+        self.compare_note.setWordWrap(True)
+        self.compare_note.setAlignment(Qt.AlignmentFlag.AlignTop)
+        compare_page = QWidget(None)
+        cl = QVBoxLayout(compare_page)
+        cl.addWidget(self.compare_note)
+        cl.addWidget(self.results, 1)
         self.results.hide()
-        dl.addWidget(self.results, 1)
+        self.lower.addTab(compare_page, "C&omparison")
         split.addWidget(self.table)
-        split.addWidget(details)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        split.addWidget(self.lower)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
         layout.addWidget(split, 1)
 
         status = QHBoxLayout()
@@ -235,7 +261,7 @@ class ModelsDialog(QDialog):
             i = v.info
             cells = [
                 "✓" if v.default else "",
-                v.title + ("" if not v.adapters else f"  (+{len(v.adapters)} adapter{'s' * (len(v.adapters) > 1)})"),
+                model_label(v, views),
                 i.family if i else "—",
                 i.parameters_label() if i else "—",
                 (i.quantization or "?") if i else "—",
@@ -287,8 +313,9 @@ class ModelsDialog(QDialog):
                          f"architecture {html.escape(v.info.architecture or '?')}")
             if not v.info.has_chat_template:
                 lines.append(html.escape(NO_TEMPLATE_NOTE.capitalize()))
-        lines.append(f"Speed on this computer: {html.escape(speed_text(v))} "
-                     "(measured on real answers, from the first one)")
+        speed = (f"first words after {v.speed.first_word_s:.1f} s, then {v.speed.tokens_per_s or 0:.0f} tokens/s "
+                 f"(median of {v.speed.answers} answer{'s' * (v.speed.answers != 1)})" if v.speed else "not used yet")
+        lines.append(f"Speed on this computer: {html.escape(speed)} — measured on real answers, from the first one")
         return "<br>".join(lines)
 
     def _update_buttons(self, busy: bool | None = None) -> None:
@@ -334,6 +361,10 @@ class ModelsDialog(QDialog):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.results.setItem(r, c, item)
         self.results.show()
+        self.compare_note.setText("Asked on your documents with this computer's speed, while it did whatever else "
+                                  "it was doing. Right answers and honest declines matter most; then the time to "
+                                  "the first words.")
+        self.lower.setCurrentIndex(1)
 
     # -- asking -----------------------------------------------------------------------------
 
