@@ -124,8 +124,15 @@ def test_default_model_and_its_removal(library: tuple[ModelService, _Settings], 
     service.set_default(view.key)
     assert "bundled default model again" in service.remove(view.key)
     assert s.settings.chat_model is None
+    # A file chosen in Settings without being added is listed as what answers, and explained.
+    s.update(chat_model=str(small_chat_model_path))
+    unlisted = service.models(hashes=False)[-1]
+    assert unlisted.default and not unlisted.listed and unlisted.path == small_chat_model_path
+    with pytest.raises(ModelError, match="chosen in Settings and is not in the list"):
+        service.remove(unlisted.key)
 
 
+@pytest.mark.slow
 def test_a_conversation_keeps_its_model_and_the_engine_swaps(home: Path, small_chat_model_path: Path) -> None:
     with Engine(home, passphrase=typed_passphrase) as engine:
         key = engine.model_service().add(small_chat_model_path, copy=False).key
@@ -207,6 +214,7 @@ def _greedy(path: Path, adapters: list[tuple[Path, float]]) -> str:
         model.close()
 
 
+@pytest.mark.slow
 def test_lora_adapter_scale_zero_is_the_base_and_a_scale_changes_it(small_chat_model_path: Path,
                                                                     tmp_path: Path) -> None:
     adapter = lora_adapter(tmp_path / "ward-style.gguf", small_chat_model_path)
@@ -215,6 +223,7 @@ def test_lora_adapter_scale_zero_is_the_base_and_a_scale_changes_it(small_chat_m
     assert _greedy(small_chat_model_path, [(adapter, 1.0)]) != base
 
 
+@pytest.mark.slow
 def test_adapters_through_the_library_reset_the_loaded_model(home: Path, small_chat_model_path: Path,
                                                              tmp_path: Path) -> None:
     adapter = lora_adapter(tmp_path / "ward-style.gguf", small_chat_model_path)
@@ -266,3 +275,17 @@ def test_service_is_the_only_way_in() -> None:
         text = front.read_text()
         assert "models.registry" not in text, front
     assert service_module.ModelService
+
+
+@pytest.mark.slow
+def test_cli_asks_with_a_chosen_model(home: Path, small_chat_model_path: Path, tmp_path: Path) -> None:
+    doc = tmp_path / "ward.txt"
+    doc.write_text("Central line dressings are changed every 7 days on Ward 4.")
+    assert run_cli("ingest", str(doc)).returncode == 0
+    assert run_cli("models", "add", str(small_chat_model_path), "--reference").returncode == 0
+    result = run_cli("ask", "How often are central line dressings changed?", "--with-model",
+                     "smollm2-135m-instruct.q4_1", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["model"] == read_gguf_info(small_chat_model_path).name
+    unknown = run_cli("ask", "How often?", "--with-model", "nope")
+    assert unknown.returncode == 1 and "no chat model called 'nope'" in unknown.stderr

@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     p.add_argument("--library", metavar="NAME", action="append", help="answer only from this library (repeatable)")
+    p.add_argument("--with-model", metavar="NAME", help="answer with this model of `sanctum models` (default: the default)")
 
     p = sub.add_parser("models", help="the chat models: list, add, remove, choose the default, quantize, adapters")
     cli_models.add_arguments(p)
@@ -304,7 +305,7 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
 
     done: Done | None = None
     streamed = ""
-    for event in engine.ask_service().ask(args.question, libraries=args.library):
+    for event in engine.ask_service(args.with_model).ask(args.question, libraries=args.library):
         if isinstance(event, Token) and not args.json:
             sys.stdout.write(event.text)
             sys.stdout.flush()

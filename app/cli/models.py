@@ -106,7 +106,8 @@ def _list(engine: Engine, args: argparse.Namespace) -> int:
         print("No chat models installed: run the setup again, or `sanctum models add FILE.gguf`.")
     for v in views:
         mark = "*" if v.default else " "
-        origin = "bundled" if v.bundled else ("copy" if v.copied else "reference")
+        origin = ("bundled" if v.bundled else "chosen in settings, not added" if not v.listed else
+                  "copy" if v.copied else "reference")
         print(f"{mark} {v.key:<28} {v.title}  [{origin}]")
         print(f"    {_line(v)}")
         print(f"    {v.path}")

@@ -266,7 +266,13 @@ class Engine:
                              keywords=None if mode == "dense" else self.keywords, mode=mode)
 
     def ask_service(self, model_key: str | None = None) -> AskService:
-        """Answers, written by the model ``model_key`` (a conversation's choice; None: the default)."""
+        """Answers, written by the model ``model_key`` (a conversation's choice; None: the default).
+
+        Raises:
+            ModelError: No model has that key (checked now, not at the first answer that needs it).
+        """
+        if model_key is not None:
+            self.model_service().get(model_key)
         return AskService(search=self.search_service(), model_provider=lambda: self.chat_model(model_key),
                           settings=self.settings,
                           on_question=self.audit.question, cpu=self.cpu, judge_min_yes=self.judge_min_yes,

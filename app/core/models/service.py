@@ -54,6 +54,7 @@ class ModelView:
     problem: str | None = None
     adapters: list[AdapterEntry] = field(default_factory=list)
     speed: Speed | None = None
+    listed: bool = True  # False: a file chosen in Settings (or set_default elsewhere) but never added
 
     @property
     def title(self) -> str:
@@ -69,7 +70,7 @@ class ModelView:
             "quantization": i.quantization if i else None, "context_length": i.context_length if i else None,
             "chat_template": i.has_chat_template if i else None, "licence": i.licence if i else None,
             "size_bytes": i.size_bytes if i else None,
-            "adapters": [{"path": a.path, "scale": a.scale} for a in self.adapters],
+            "adapters": [{"path": a.path, "scale": a.scale} for a in self.adapters], "listed": self.listed,
             "speed": ({"first_word_s": self.speed.first_word_s, "tokens_per_s": self.speed.tokens_per_s,
                        "answers": self.speed.answers} if self.speed else None),
         }
@@ -154,6 +155,12 @@ class ModelService:
                                     adapters=entry.adapters, hashes=hashes, progress=progress))
         for v in views:
             v.default = default is not None and _same(v.path, default)
+        if default is not None and not any(v.default for v in views):
+            # A file chosen in Settings without being added: shown, so the list says what answers.
+            extra = self._view(key_for(default.name, {v.key for v in views}), default, bundled=False,
+                               hashes=hashes, progress=progress)
+            extra.default, extra.listed = True, False
+            views.append(extra)
         return views
 
     def _view(self, key: str, path: Path, *, bundled: bool, hashes: bool, copied: bool = False,
@@ -261,6 +268,9 @@ class ModelService:
         view = self.get(key)
         if view.bundled:
             raise ModelError(f"'{key}' is bundled with Sanctum and cannot be removed")
+        if not view.listed:
+            raise ModelError(f"'{key}' was chosen in Settings and is not in the list; choose another model there "
+                             f"(or add it with `sanctum models add {view.path}` to keep it)")
         entry = self.registry.drop(key)
         assert entry is not None
         self._on_changed(view.path)
@@ -323,6 +333,9 @@ class ModelService:
         entry = self.registry.get(key)
         if entry is None:
             view = self.get(key)  # raises for an unknown key
+            if not view.listed:
+                raise ModelError(f"'{key}' was chosen in Settings and is not in the list; add it first "
+                                 f"(`sanctum models add {view.path}`)")
             raise ModelError(f"'{view.key}' is bundled with Sanctum and is left as shipped; add a copy of it "
                              f"(`sanctum models add {view.path} --copy`) and give the adapter to that")
         return entry

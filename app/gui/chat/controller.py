@@ -177,8 +177,10 @@ class ChatController(QObject):
         self._start(questions[-1].text, save_question=False, replace=replace)
 
     def model_key(self) -> str | None:
-        """The chat model of the open conversation (or the one chosen for a new one)."""
-        return self.current.model_key if self.current else self._pending_model
+        """The chat model of the open conversation (or the one chosen for a new one); a model removed
+        from the library since: the default (as the chooser shows)."""
+        key = self.current.model_key if self.current else self._pending_model
+        return key if key is not None and self.chat.model_box.findData(key) >= 0 else None
 
     def _on_chat_model_chosen(self, key: str | None) -> None:
         if self.current is None:

@@ -302,6 +302,7 @@ class ModelsDialog(QDialog):
 
     def _describe(self, v: ModelView) -> str:
         origin = ("bundled with Sanctum" if v.bundled else
+                  "chosen in Settings, not added to the list" if not v.listed else
                   "copied into Sanctum's data folder" if v.copied else "used where it lies")
         lines = [f"<b>{html.escape(v.title)}</b> — {origin}", f"File: {html.escape(str(v.path))}"]
         if v.problem:
@@ -322,12 +323,12 @@ class ModelsDialog(QDialog):
         busy = self.cancel_button.isVisible() if busy is None else busy
         chosen = self._selected()
         one = chosen[0] if len(chosen) == 1 else None
-        self.remove_button.setEnabled(not busy and one is not None and not one.bundled)
+        self.remove_button.setEnabled(not busy and one is not None and not one.bundled and one.listed)
         self.default_button.setEnabled(not busy and one is not None and not one.default and not one.problem)
         self.quantize_button.setEnabled(not busy and one is not None and not one.problem)
         self.compare_button.setEnabled(not busy and bool(chosen))
         self.add_button.setEnabled(not busy)
-        adaptable = not busy and one is not None and not one.bundled
+        adaptable = not busy and one is not None and not one.bundled and one.listed
         self.add_adapter_button.setEnabled(adaptable)
         self.remove_adapter_button.setEnabled(adaptable and self.adapters.count() > 0)
         self.adapters.setToolTip("" if one is None or not one.bundled else
