@@ -71,7 +71,10 @@ class ChatTemplate:
             raise ModelError(f"the model's chat template cannot be read ({exc}); "
                              "the model file may be damaged or made for another program") from exc
         self.system_role = self._has_system_role()
-        probe = self._render([Turn("user", _PROBE_USER)])
+        try:
+            probe = self._render([Turn("user", _PROBE_USER)])
+        except Exception:
+            probe = ""  # a template that needs more than one question; render() will say so when used
         # The answer starts inside a reasoning block the template itself opened (DeepSeek-R1).
         self.opens_thinking = probe.rstrip().endswith(THINK_OPEN)
 
