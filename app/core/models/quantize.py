@@ -1,9 +1,10 @@
 """Quantize a GGUF model on this computer with llama.cpp's own quantizer.
 
 ``llama_model_quantize`` (the function behind llama.cpp's ``llama-quantize`` tool, shipped inside
-llama-cpp-python) runs in a child process: a long C call cannot be interrupted from Python, and
-a child can be stopped (Cancel) without leaving the app in a half state. The child reports each
-tensor through llama.cpp's log ("[ 12/ 201] blk.1.attn_q.weight …"), which is the progress.
+llama-cpp-python) runs in a spawned child process: a long C call cannot be interrupted from
+Python, and a child can be stopped (Cancel) without leaving the app in a half state. The child
+passes on llama.cpp's log, whose line per tensor ("[ 12/ 201] blk.1.attn_q.weight …") is the
+progress.
 The result is written under a temporary name and renamed only once llama.cpp succeeded and its
 header reads back whole.
 
@@ -13,16 +14,15 @@ kept and a second one added): it is refused unless the caller allows it explicit
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import queue
 import re
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app.core.errors import ModelError
 from app.core.models.gguf import read_gguf_info
@@ -95,74 +95,72 @@ def quantize(src: Path, qtype: str, *, output: Path | None = None, allow_requant
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
     started = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parents[3]), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    cmd = [sys.executable, "-m", "app.core.models.quantize", str(src), str(tmp), str(TYPES[qtype]),
-           str(threads), "1" if allow_requantize else "0"]
+    # A spawned process, as the parser pool's: it works the same in the frozen bundle.
+    ctx = multiprocessing.get_context("spawn")
+    events = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(str(src), str(tmp), TYPES[qtype], threads, allow_requantize, events),
+                       daemon=True, name="sanctum-quantize")
     tail: list[str] = []
+    rc: int | None = None
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                errors="replace", env=env)
-        assert proc.stderr is not None
-        lines: queue.Queue[str | None] = queue.Queue()
-        stream = proc.stderr
-
-        def pump() -> None:  # a thread reads the child's log, so Cancel is never stuck on a read
-            for line in stream:
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=pump, daemon=True, name="quantize-log").start()
-        while True:
+        proc.start()
+        while rc is None:
             if cancelled and cancelled():
                 proc.kill()
-                proc.wait()
+                proc.join()
                 raise QuantizeCancelled(f"quantizing {src.name} was stopped; nothing was written")
             try:
-                line = lines.get(timeout=0.1)
+                kind, *rest = events.get(timeout=0.1)
             except queue.Empty:
+                if not proc.is_alive() and events.empty():
+                    rc = proc.exitcode if proc.exitcode else 1  # it died without a word (out of memory?)
                 continue
-            if line is None:
-                break
-            if line.strip():
-                tail = (tail + [line.strip()])[-6:]
-            m = _PROGRESS.search(line)
-            if m and progress:
-                progress(int(m.group(1)), int(m.group(2)), m.group(3))
-        proc.wait()
-        if proc.returncode != 0:
-            last = " / ".join(tail[-3:]) or f"exit status {proc.returncode}"
+            if kind == "log":
+                tail = (tail + [str(rest[0])])[-6:]
+            elif kind == "progress" and progress:
+                progress(int(rest[0]), int(rest[1]), str(rest[2]))
+            elif kind == "done":
+                rc = int(rest[0])
+        proc.join()
+        if rc != 0:
+            last = " / ".join(tail[-3:]) or f"exit status {rc}"
             raise ModelError(f"{src}: llama.cpp could not quantize this model to {qtype} ({last})")
         read_gguf_info(tmp)  # whole and readable before it gets its real name
         os.replace(tmp, out)
     finally:
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
         tmp.unlink(missing_ok=True)
     return QuantizeResult(output=out, type=qtype, input_bytes=info.size_bytes, output_bytes=out.stat().st_size,
                           seconds=time.perf_counter() - started)
 
 
-def _child(argv: list[str]) -> int:
-    """In the child: run llama_model_quantize, its log on stderr (the parent reads the progress)."""
+def _child(src: str, dst: str, ftype: int, threads: int, allow: bool, events: Any) -> None:
+    """In the child process: run llama_model_quantize; report llama.cpp's log lines and each tensor."""
     import ctypes
 
     import llama_cpp
 
-    src, dst, ftype, threads, allow = argv
+    pending = [""]
 
     @llama_cpp.llama_log_callback
     def log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-        sys.stderr.write(text.decode("utf-8", errors="replace"))
-        sys.stderr.flush()
+        pending[0] += text.decode("utf-8", errors="replace")
+        *lines, pending[0] = pending[0].split("\n")
+        for line in lines:
+            if not line.strip():
+                continue
+            m = _PROGRESS.search(line)
+            if m:
+                events.put(("progress", int(m.group(1)), int(m.group(2)), m.group(3)))
+            events.put(("log", line.strip()))
 
     llama_cpp.llama_log_set(log, ctypes.c_void_p(0))
     llama_cpp.llama_backend_init()
     params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = int(ftype)
-    params.nthread = int(threads)
-    params.allow_requantize = allow == "1"
+    params.ftype = ftype
+    params.nthread = threads
+    params.allow_requantize = allow
     rc = llama_cpp.llama_model_quantize(src.encode(), dst.encode(), ctypes.byref(params))
-    return 0 if rc == 0 else 1
-
-
-if __name__ == "__main__":
-    sys.exit(_child(sys.argv[1:]))
+    events.put(("done", 0 if rc == 0 else 1))
