@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel
@@ -130,3 +131,13 @@ def test_reasoning_is_folded_under_the_answer(qtbot) -> None:  # noqa: ANN001
     w.reasoning_button.click()
     assert w.reasoning.isVisible() and w.reasoning_button.text().startswith("▾")
     assert "Excerpt 1" not in w.text and "Excerpt 1" not in w.copy_text()
+
+
+def test_settings_lead_to_the_models_window(qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[object] = []
+    monkeypatch.setattr(window.models, "open", opened.append)  # instead of a modal window in a test
+    settings = window.settings_dialog()
+    qtbot.addWidget(settings)
+    button = next(b for b in settings.findChildren(QPushButton) if b.text() == "Models…")
+    button.click()
+    assert opened == [settings]

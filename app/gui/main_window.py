@@ -456,6 +456,7 @@ class MainWindow(QMainWindow):
                            lambda message: dialog.show_model_info(path, message, ok=False))
 
         dialog.sig_model_chosen.connect(read)
+        dialog.sig_manage_models.connect(lambda: self.models.open(dialog))
         read(self.engine.settings.chat_model or default)
         return dialog
 
