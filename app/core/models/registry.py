@@ -123,19 +123,21 @@ class HashCache:
     def sha256(self, file: Path, progress: Callable[[int, int], None] | None = None) -> str:
         from app.core.models.shipped import sha256_file
 
-        st = file.stat()
-        key = f"{file.resolve()}|{st.st_size}|{st.st_mtime_ns}"
-        with self._lock:
-            seen = self._read()
-        if key in seen:
-            return seen[key]
+        known = self.cached(file)
+        if known is not None:
+            return known
         digest = sha256_file(file, progress)
+        self.remember(file, digest)
+        return digest
+
+    def remember(self, file: Path, digest: str) -> None:
+        """Record ``file``'s sum, worked out elsewhere (a copy checked while it was made)."""
+        st = file.stat()
         with self._lock:
             seen = self._read()
-            seen[key] = digest
+            seen[f"{file.resolve()}|{st.st_size}|{st.st_mtime_ns}"] = digest
             with contextlib.suppress(OSError):  # a read-only data folder: we hash again next time
                 atomic_write_text(self.path, json.dumps(seen))
-        return digest
 
     def cached(self, file: Path) -> str | None:
         """The sum if already known (no hashing)."""

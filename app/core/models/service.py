@@ -253,7 +253,7 @@ class ModelService:
             raise ModelError(f"{path}: could not copy it into {self.library_dir} ({exc.strerror or exc})") from exc
         finally:
             tmp.unlink(missing_ok=True)
-        self.hashes.sha256(target)  # remember the copy's hash too (same content: no surprise later)
+        self.hashes.remember(target, digest)  # the copy was just checked: no third reading
         return target
 
     def remove(self, key: str) -> str:
