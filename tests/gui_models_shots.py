@@ -84,7 +84,7 @@ def main(out: Path, scheme: str = "light") -> int:
     checks["idle"] = wait(app, lambda: not dialog.cancel_button.isVisible(), 60)
     dialog.table.selectRow(next(i for i, v in enumerate(dialog.views) if v.key == smol.key))
 
-    def shot(widget, name: str) -> None:  # noqa: ANN001
+    def shot(widget, name: str) -> None:
         wait(app, lambda: False, 0.8)
         image = QGuiApplication.primaryScreen().grabWindow(widget.winId())
         image.save(str(out / name), "PNG")

@@ -37,7 +37,7 @@ PROTOCOL = [
 QUESTION = "How often are central line dressings changed?"
 
 
-def wait(app, cond: Callable[[], bool], timeout: float) -> bool:  # noqa: ANN001
+def wait(app, cond: Callable[[], bool], timeout: float) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         app.processEvents()
@@ -118,7 +118,7 @@ def main(out: Path) -> int:
         checks["cited_page"] = answer.citations[0].page
     shot("04-pdf-viewer.png")
 
-    def dialog_shot(name: str, dialog) -> None:  # noqa: ANN001
+    def dialog_shot(name: str, dialog) -> None:
         dialog.show()
         wait(app, lambda: False, 0.6)
         image = QGuiApplication.primaryScreen().grabWindow(dialog.winId())
@@ -150,7 +150,8 @@ def main(out: Path) -> int:
     window.close()
     window.engine.close()
     ok = all(bool(checks.get(k)) for k in ("model_ready", "library_read", "answered", "chips", "failed_reason",
-                                          "pdf_shown", "locked", "refused", "audit_verified")) and checks.get("pdf_page") == checks.get("cited_page")
+                                          "pdf_shown", "locked", "refused", "audit_verified"))
+    ok = ok and checks.get("pdf_page") == checks.get("cited_page")
     checks["ok"] = ok
     print(json.dumps(checks))
     del Qt

@@ -45,12 +45,12 @@ def test_prompt_fits_a_small_context_window(home: Path, tmp_path: Path, embedder
         small.close()
 
 
-def test_generation_stops_when_cancelled(chat: ChatModel) -> None:
+def test_generation_stops_when_cancelled(small_chat: ChatModel) -> None:
     stop = threading.Event()
     stats = GenerationStats()
     pieces = []
     messages = [Message("user", "Write a very long story about a hospital, at least 400 words.")]
-    for piece in chat.stream(messages, max_tokens=400, temperature=0.7, cancelled=stop.is_set, stats=stats):
+    for piece in small_chat.stream(messages, max_tokens=400, temperature=0.7, cancelled=stop.is_set, stats=stats):
         pieces.append(piece)
         if len(pieces) == 5:
             stop.set()
@@ -58,7 +58,8 @@ def test_generation_stops_when_cancelled(chat: ChatModel) -> None:
     assert stats.completion_tokens == 5 and len(pieces) == 5
 
 
-def test_cancel_through_the_ask_service(engine: Engine, tmp_path: Path) -> None:
+def test_cancel_through_the_ask_service(small_engine: Engine, tmp_path: Path) -> None:
+    engine = small_engine
     doc = docmaker.make_text(tmp_path / "h.txt", "The hospital history: founded in 1872 by the Sisters of Mercy. " * 20)
     engine.ingest_service().ingest([doc])
     count = 0
@@ -160,8 +161,9 @@ def test_a_decline_is_a_decline() -> None:
     assert done.declined and done.citations == [] and done.supported is None
 
 
-def test_an_answer_during_an_ingest_pauses_the_encoder(engine: Engine, tmp_path: Path) -> None:
+def test_an_answer_during_an_ingest_pauses_the_encoder(small_engine: Engine, tmp_path: Path) -> None:
     """No embedding batch of the ingest starts while an answer is being written."""
+    engine = small_engine
     docs = tmp_path / "docs"
     docs.mkdir()
     for i in range(60):

@@ -10,7 +10,7 @@ import pytest
 
 from app.core.crypto import Cipher
 from app.core.privacy.audit import AuditLog
-from tests.conftest import run_cli
+from tests.conftest import sanctum
 
 KEY = bytes(range(32))
 
@@ -101,11 +101,11 @@ def test_appending_goes_on_from_the_last_record_across_instances(tmp_path: Path)
 
 
 def test_cli_verify_and_export(home: Path, tmp_path: Path) -> None:
-    assert run_cli("config", "set", "top_k", "6").returncode == 0  # makes the key and two records
-    proc = run_cli("audit", "verify")
+    assert sanctum("config", "set", "top_k", "6").returncode == 0  # makes the key and two records
+    proc = sanctum("audit", "verify")
     assert proc.returncode == 0 and "intact: 2 records" in proc.stdout, proc.stderr
     out = tmp_path / "audit.txt"
-    proc = run_cli("audit", "export", "--output", str(out))
+    proc = sanctum("audit", "export", "--output", str(out))
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
     assert "chain intact" in text and "key.created" in text and "settings.changed" in text
@@ -115,7 +115,7 @@ def test_cli_verify_and_export(home: Path, tmp_path: Path) -> None:
     pos = data.index(b'"data": "', data.index(b'{"seq": 2')) + 15
     data[pos] = ord("x") if data[pos] != ord("x") else ord("y")
     (home / "audit.log").write_bytes(bytes(data))
-    proc = run_cli("audit", "verify")
+    proc = sanctum("audit", "verify")
     assert proc.returncode == 1 and "BROKEN at record 2" in proc.stderr and "Traceback" not in proc.stderr
 
 

@@ -116,5 +116,6 @@ def test_torch_is_the_default_but_an_int8_indexed_library_keeps_int8(tmp_path: P
 def test_bench_encryption_compares_sealed_and_plain_stores() -> None:
     r = run_cli("bench", "encryption", "--chunks", "60")
     assert r.returncode == 0, r.stderr
-    ratios = [float(line.rsplit("encryption ratio", 1)[1]) for line in r.stdout.splitlines() if "encryption ratio" in line]
+    ratios = [float(line.rsplit("encryption ratio", 1)[1])
+              for line in r.stdout.splitlines() if "encryption ratio" in line]
     assert len(ratios) == 2 and all(x > 0 for x in ratios), r.stdout

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 
 
@@ -16,6 +18,7 @@ def _bench(*args: str, out: Path) -> dict:
     return data
 
 
+@pytest.mark.slow  # ~25 s: real generations and app starts
 def test_generation_and_startup_benchmarks(home: Path, tmp_path: Path) -> None:
     gen = _bench("generation", "--rounds", "1", "--max-tokens", "4", out=tmp_path / "gen.json")
     assert gen["sanctum"]["tokens"] > 0 and gen["raw"]["tokens"] > 0

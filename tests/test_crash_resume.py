@@ -18,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from app.core.config import Settings
 from app.core.engine import Engine
 from app.core.models.embedder import Embedder
@@ -28,7 +30,12 @@ from tests.conftest import typed_passphrase
 KILLS = 18
 QUERIES = ["sterile dressing change interval", "night shift staffing ratio", "audit of controlled drugs",
            "fire evacuation route", "isolation room cleaning"]
-_WORDS = ["ward", "patient", "dressing", "audit", "sterile", "night", "shift", "staffing", "ratio", "controlled", "drugs", "fire", "evacuation", "route", "isolation", "room", "cleaning", "pharmacy", "ventilator", "oxygen", "handover", "escalation", "sepsis", "bundle", "infusion", "pump", "calibration", "consent", "discharge", "pathway", "falls", "risk", "pressure", "ulcer", "hand", "hygiene", "catheter", "insertion", "documentation", "theatre", "checklist"]
+_WORDS = [
+    "ward", "patient", "dressing", "audit", "sterile", "night", "shift", "staffing", "ratio", "controlled", "drugs",
+    "fire", "evacuation", "route", "isolation", "room", "cleaning", "pharmacy", "ventilator", "oxygen", "handover",
+    "escalation", "sepsis", "bundle", "infusion", "pump", "calibration", "consent", "discharge", "pathway", "falls",
+    "risk", "pressure", "ulcer", "hand", "hygiene", "catheter", "insertion", "documentation", "theatre", "checklist"
+]
 
 
 def _make_corpus(folder: Path, count: int = 30) -> list[Path]:
@@ -131,6 +138,7 @@ def _run_and_kill(folder: Path, env: dict[str, str], rng: random.Random) -> tupl
     return f"killed after {seen} new files + {jitter:.2f} s", "".join(lines)
 
 
+@pytest.mark.slow  # ~60 s: a process killed many times over
 def test_random_sigkills_end_in_the_same_state_as_one_clean_run(
     tmp_path: Path, embedder: Embedder
 ) -> None:

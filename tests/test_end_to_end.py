@@ -66,7 +66,8 @@ def write_corpus(folder: Path) -> Path:
     ])
     docmaker.make_xlsx(folder / "ward-costs.xlsx", {
         "Q1": [["Ward", "Item", "Cost (EUR)"], ["Ward 3", "linen", 1200], ["Ward 5", "catering", 3400]],
-        "Q2": [["Ward", "Item", "Cost (EUR)"], ["Ward 7", "nursing overtime", 48200], ["Ward 9", "agency staff", 12000]],
+        "Q2": [["Ward", "Item", "Cost (EUR)"], ["Ward 7", "nursing overtime", 48200],
+               ["Ward 9", "agency staff", 12000]],
     })
     docmaker.make_pptx(folder / "infection-control.pptx", [
         ("Infection control report", "Quarterly figures for the board."),

@@ -96,6 +96,42 @@ def test_background_work_waits_while_an_answer_runs() -> None:
     worker.join(5)
     assert waited and waited[0] >= 0.25
     assert gate.wait_turn() < 0.1, "no answer running: no wait"
+    gate.step_done()
+
+
+def test_answers_and_background_steps_take_turns() -> None:
+    gate = CpuGate(max_yield_s=5.0)
+    steps: list[float] = []
+    stop = threading.Event()
+
+    def background() -> None:  # an ingest: steps of 50 ms, each after its turn
+        while not stop.is_set():
+            gate.wait_turn()
+            steps.append(time.monotonic())
+            time.sleep(0.05)
+        gate.step_done()
+
+    def answers() -> list[tuple[float, float]]:  # questions back to back, no pause between them
+        spans = []
+        for _ in range(8):
+            with gate.foreground():
+                began = time.monotonic()
+                time.sleep(0.1)
+                spans.append((began, time.monotonic()))
+        return spans
+
+    worker = threading.Thread(target=background)
+    worker.start()
+    time.sleep(0.02)
+    spans = answers()
+    stop.set()
+    worker.join(5)
+    inside = [t for t in steps for a, b in spans if a <= t < b]
+    assert inside == [], "a background step never starts while an answer runs"
+    between = [t for t in steps if spans[0][1] <= t <= spans[-1][0]]
+    assert len(between) >= 6, f"back-to-back answers must leave the ingest a step between them ({len(between)})"
+    for step in between:  # and an answer never starts while a step (50 ms) runs
+        assert not any(step < a < step + 0.045 for a, _ in spans)
 
 
 def test_speed_log_keeps_medians_per_model_and_no_text(tmp_path) -> None:
@@ -150,3 +186,8 @@ def test_the_start_of_a_code_counts_as_mentioned() -> None:
     text = "The code word for bed 12 is QZX73BB8E48F113."
     assert missing_specifics("What is the code word (not QZX73B)?", [text]) == []
     assert missing_specifics("What is the code word (not QZX99)?", [text]) == ["QZX99"]
+    # a start written in capitals, without a digit (the code QZXBAE7BB105FA6 begins with letters only)
+    letters = "The code word for bed 12 is QZXBAE7BB105FA6."
+    assert missing_specifics("What is the code word (not QZXBAE)?", [letters]) == []
+    assert missing_specifics("What is the code word (not QZXBAF)?", [letters]) == ["QZXBAF"]
+    assert missing_specifics("Who is Hana Satomi?", ["Hana Sato works nights."]) == ["Hana Satomi"]

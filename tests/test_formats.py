@@ -17,7 +17,7 @@ from app.core.ingest.parsers import NESTED_SEPARATOR, parse
 from app.core.ingest.parsers import archive as archive_module
 from app.core.ingest.parsers.ocr import OcrUnavailable, tesseract_path
 from tests import docmaker
-from tests.conftest import SHARED_DATA, run_cli
+from tests.conftest import SHARED_DATA, sanctum
 
 EXAMPLES = SHARED_DATA / "ingestion" / "unstructured" / "example-docs"
 MARKITDOWN = SHARED_DATA / "ingestion" / "markitdown" / "packages" / "markitdown" / "tests" / "test_files"
@@ -38,7 +38,8 @@ def text_of(doc: object) -> str:
 def test_scanned_pdf_is_read_by_ocr_with_its_page_numbers(tmp_path: Path) -> None:
     path = docmaker.make_scanned_pdf(
         tmp_path / "scan.pdf",
-        [["Discharge summary", "Patient admitted with pneumonia"], ["Medication plan", "Amoxicillin three times daily"]],
+        [["Discharge summary", "Patient admitted with pneumonia"],
+         ["Medication plan", "Amoxicillin three times daily"]],
     )
     doc = parse(path)
     assert doc.format == "pdf" and doc.page_count == 2
@@ -151,7 +152,8 @@ def test_odp_slides_are_pages(tmp_path: Path) -> None:
         "<text:p>Five moments</text:p></draw:text-box></draw:frame></draw:page>"
     )
     doc = parse(docmaker.make_odf(tmp_path / "talk.odp", "odp", body))
-    assert [(s.page, s.label, s.text) for s in doc.sections] == [(1, "Slide 1", "Hand hygiene"), (2, "Slide 2", "Five moments")]
+    assert [(s.page, s.label, s.text) for s in doc.sections] == [(1, "Slide 1", "Hand hygiene"),
+                                                                 (2, "Slide 2", "Five moments")]
 
 
 def test_encrypted_odf_is_refused_with_advice(tmp_path: Path) -> None:
@@ -181,7 +183,8 @@ def test_real_msg_xls_odt_rtf_epub_samples() -> None:
     assert msg.format == "msg" and msg.title == "Fake email with attachment"
     assert "Lots of whitespace" in text_of(msg)
     assert [c.name for c in msg.children] == ["fake-attachment.txt"]
-    assert msg.children[0].document is not None and "Hey this is a fake attachment!" in text_of(msg.children[0].document)
+    attachment = msg.children[0].document
+    assert attachment is not None and "Hey this is a fake attachment!" in text_of(attachment)
     with pytest.raises(EmptyDocument, match="encrypted e-mail"):
         parse(EXAMPLES / "fake-encrypted.msg")
     xls = parse(EXAMPLES / "tests-example.xls")
@@ -193,7 +196,8 @@ def test_real_msg_xls_odt_rtf_epub_samples() -> None:
     assert book.title == "Winter Sports in Switzerland" and len(book.sections) > 5
 
 
-def test_doc_without_libreoffice_is_refused_with_how_to_convert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doc_without_libreoffice_is_refused_with_how_to_convert(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     path = tmp_path / "old.doc"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600 + "WordDocument\x00".encode("utf-16-le"))
@@ -237,7 +241,8 @@ def test_encrypted_xlsx_and_docx_open_with_the_password_only(tmp_path: Path) -> 
         parse(locked, password="guess")
     doc = parse(locked, password="s3cret")
     assert doc.format == "xlsx" and doc.sections[0].text == "Name | Pay\nAda | 5100"
-    word = docmaker.encrypt_office(docmaker.make_docx(tmp_path / "p.docx", ["Board minutes"]), tmp_path / "m.docx", "pw")
+    word = docmaker.encrypt_office(docmaker.make_docx(tmp_path / "p.docx", ["Board minutes"]), tmp_path / "m.docx",
+                                   "pw")
     assert "Board minutes" in text_of(parse(word, password="pw"))
 
 
@@ -288,8 +293,8 @@ def test_zip_members_come_back_as_children_with_nested_names(tmp_path: Path) -> 
     doc = parse(path)
     assert doc.format == "zip" and "policies/visiting.docx" in text_of(doc)
     by_name = {c.name: c for c in doc.children}
-    assert set(by_name) == {"policies/visiting.docx", "scan.pdf", "inner.zip", f"inner.zip{NESTED_SEPARATOR}deep/note.txt",
-                            "music.mp3", "broken.pdf"}
+    assert set(by_name) == {"policies/visiting.docx", "scan.pdf", "inner.zip",
+                            f"inner.zip{NESTED_SEPARATOR}deep/note.txt", "music.mp3", "broken.pdf"}
     assert "visiting hours" in text_of(by_name["policies/visiting.docx"].document)
     assert by_name["scan.pdf"].document.page_count == 2  # type: ignore[union-attr]
     assert "sepsis" in text_of(by_name[f"inner.zip{NESTED_SEPARATOR}deep/note.txt"].document)
@@ -452,13 +457,13 @@ def test_cli_never_waits_for_a_password_without_a_terminal_and_takes_password_fl
     locked = docmaker.encrypt_office(docmaker.make_docx(tmp_path / "p.docx", ["Audit findings"]), tmp_path / "a.docx",
                                      "pw")
     ok = docmaker.make_text(tmp_path / "ok.txt", "Plain file")
-    result = run_cli("ingest", str(locked), str(ok), timeout=300)
+    result = sanctum("ingest", str(locked), str(ok))  # in-process: stdin is no terminal here either
     assert result.returncode == 1, result.stderr
     assert f"failed     {locked}: password required" in result.stdout
     assert f"ingested   {ok}" in result.stdout
-    result = run_cli("ingest", "--password", "nope", str(locked), timeout=300)
+    result = sanctum("ingest", "--password", "nope", str(locked))
     assert "wrong password" in result.stdout
-    result = run_cli("ingest", "--password", "pw", str(locked), timeout=300)
+    result = sanctum("ingest", "--password", "pw", str(locked))
     assert result.returncode == 0 and f"ingested   {locked}" in result.stdout
 
 

@@ -32,7 +32,7 @@ def make_engine(home: Path, embedder: Embedder, chat: ChatModel, settings: Setti
                   passphrase=lambda prompt, new: PASS)
 
 
-def open_window(qtbot, engine: Engine) -> MainWindow:  # noqa: ANN001
+def open_window(qtbot, engine: Engine) -> MainWindow:
     window = build(engine)
     qtbot.addWidget(window)
     window.show()
@@ -47,7 +47,7 @@ def close_window(window: MainWindow) -> None:
 
 
 @pytest.fixture
-def window(qtbot, home: Path, embedder: Embedder, chat: ChatModel) -> Iterator[MainWindow]:  # noqa: ANN001
+def window(qtbot, home: Path, embedder: Embedder, chat: ChatModel) -> Iterator[MainWindow]:
     win = open_window(qtbot, make_engine(home, embedder, chat))
     yield win
     close_window(win)
@@ -81,13 +81,13 @@ def states(window: MainWindow) -> dict[str, str]:
     return {Path(r.path).name: r.state for r in window.library.model.rows}
 
 
-def ask(qtbot, window: MainWindow, question: str) -> None:  # noqa: ANN001
+def ask(qtbot, window: MainWindow, question: str) -> None:
     window.chat.input.setFocus()
     qtbot.keyClicks(window.chat.input, question)
     qtbot.keyClick(window.chat.input, Qt.Key.Key_Return)
 
 
-def wait_answer(qtbot, window: MainWindow, timeout: int = 180_000) -> None:  # noqa: ANN001
+def wait_answer(qtbot, window: MainWindow, timeout: int = 180_000) -> None:
     qtbot.waitUntil(lambda: window.chats.worker is None and not window.chat.busy, timeout=timeout)
 
 
@@ -144,7 +144,16 @@ def test_failed_file_is_listed_with_its_reason(qtbot, window: MainWindow, tmp_pa
     assert good.exists()
 
 
-def test_stop_mid_answer_keeps_what_was_written(qtbot, window: MainWindow, tmp_path: Path) -> None:
+def test_stop_mid_answer_keeps_what_was_written(qtbot, home: Path, embedder: Embedder, small_chat: ChatModel,
+                                                tmp_path: Path) -> None:
+    window = open_window(qtbot, make_engine(home, embedder, small_chat))  # stopping, not the answer's quality
+    try:
+        _stop_mid_answer(qtbot, window, tmp_path)
+    finally:
+        close_window(window)
+
+
+def _stop_mid_answer(qtbot, window: MainWindow, tmp_path: Path) -> None:
     doc = docmaker.make_text(tmp_path / "history.txt", "The hospital was founded in 1872 by the Sisters of Mercy. "
                              "It grew from twelve beds to four hundred over a century. " * 8)
     drop(window, [doc])
@@ -221,7 +230,7 @@ def test_settings_are_saved_and_used(qtbot, window: MainWindow, home: Path) -> N
     qtbot.waitUntil(lambda: "missing.gguf" in bad.model_info.text(), timeout=30_000)
 
 
-def test_passphrase_is_asked_on_the_ui_thread_for_a_worker(qtbot, monkeypatch) -> None:  # noqa: ANN001
+def test_passphrase_is_asked_on_the_ui_thread_for_a_worker(qtbot, monkeypatch) -> None:
     monkeypatch.delenv("SANCTUM_PASSPHRASE", raising=False)
     broker = PassphraseBroker()
     answer: list[str | None] = []

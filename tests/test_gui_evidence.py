@@ -93,7 +93,7 @@ def marked_lines(window: MainWindow) -> list[tuple[int, int, int, int]]:
     return found
 
 
-def test_evidence_and_warning_are_shown_kept_and_lead_to_the_page(qtbot, home: Path, embedder: Embedder,  # noqa: ANN001
+def test_evidence_and_warning_are_shown_kept_and_lead_to_the_page(qtbot, home: Path, embedder: Embedder,
                                                                    chat: ChatModel, pdf: Path) -> None:
     scripted, quote = answers(pdf)
     window = open_window(qtbot, make_engine(home, embedder, chat))
@@ -144,7 +144,7 @@ def test_evidence_and_warning_are_shown_kept_and_lead_to_the_page(qtbot, home: P
         close_window(again)
 
 
-def test_the_library_says_it_is_opening_until_the_documents_arrive(qtbot, home: Path, embedder: Embedder,  # noqa: ANN001
+def test_the_library_says_it_is_opening_until_the_documents_arrive(qtbot, home: Path, embedder: Embedder,
                                                                   chat: ChatModel) -> None:
     from app.gui.app import build
 
@@ -167,7 +167,7 @@ def test_the_library_says_it_is_opening_until_the_documents_arrive(qtbot, home: 
 
 
 @pytest.mark.parametrize("width", [800, 1024, 1280])
-def test_the_conversation_keeps_half_the_window(qtbot, home: Path, embedder: Embedder, chat: ChatModel,  # noqa: ANN001
+def test_the_conversation_keeps_half_the_window(qtbot, home: Path, embedder: Embedder, chat: ChatModel,
                                                 pdf: Path, width: int) -> None:
     # A layout saved by an earlier version, where the library took most of the width.
     first = open_window(qtbot, make_engine(home, embedder, chat))
@@ -211,7 +211,7 @@ def test_the_conversation_keeps_half_the_window(qtbot, home: Path, embedder: Emb
         close_window(window)
 
 
-def passage_to_citation(p: Passage):  # noqa: ANN201
+def passage_to_citation(p: Passage):
     from app.gui.chat.workers import to_citation
 
     return to_citation(p)

@@ -23,13 +23,13 @@ SMOL_KEY = "smollm2-135m-instruct.q4_1"
 
 
 @pytest.fixture
-def window(qtbot, home: Path, embedder: Embedder, chat: ChatModel) -> Iterator[MainWindow]:  # noqa: ANN001
+def window(qtbot, home: Path, embedder: Embedder, chat: ChatModel) -> Iterator[MainWindow]:
     win = open_window(qtbot, make_engine(home, embedder, chat))
     yield win
     close_window(win)
 
 
-def _dialog(qtbot, window: MainWindow) -> ModelsDialog:  # noqa: ANN001
+def _dialog(qtbot, window: MainWindow) -> ModelsDialog:
     dialog = window.models.dialog_for(window)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -44,7 +44,8 @@ def _row(dialog: ModelsDialog, key: str) -> int:
 def test_models_window_lists_adds_defaults_and_quantizes(qtbot, window: MainWindow, small_chat_model_path: Path,
                                                          tmp_path: Path) -> None:
     dialog = _dialog(qtbot, window)
-    assert dialog.table.item(0, 1).text() == "Qwen2.5 Coder 1.5B Instruct GGUF" and dialog.table.item(0, 0).text() == "✓"
+    assert dialog.table.item(0, 1).text() == "Qwen2.5 Coder 1.5B Instruct GGUF"
+    assert dialog.table.item(0, 0).text() == "✓"
     assert dialog.table.item(0, 3).text() == "1.5B" and dialog.table.item(0, 6).text() == "yes"
 
     dialog.sig_add.emit(str(small_chat_model_path), False)
@@ -121,7 +122,7 @@ def test_a_conversation_answers_with_its_own_model_and_models_compare(qtbot, win
     dialog.close()
 
 
-def test_reasoning_is_folded_under_the_answer(qtbot) -> None:  # noqa: ANN001
+def test_reasoning_is_folded_under_the_answer(qtbot) -> None:
     w = MessageWidget("assistant", "The dose is 5 mg [1].")
     qtbot.addWidget(w)
     w.show()

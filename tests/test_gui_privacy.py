@@ -36,7 +36,7 @@ LOCK = "ward seven lock"
 
 
 @pytest.fixture
-def window(qtbot, home: Path, embedder: Embedder, chat: ChatModel):  # noqa: ANN001, ANN201
+def window(qtbot, home: Path, embedder: Embedder, chat: ChatModel):
     win = open_window(qtbot, make_engine(home, embedder, chat))
     yield win
     close_window(win)
@@ -75,7 +75,7 @@ def answer_dialog(kind: type, answer: Callable[[object], None], seen: list[objec
 # -- offline indicator ------------------------------------------------------------------------
 
 
-def test_indicator_warns_when_no_guard_is_in_force(qtbot) -> None:  # noqa: ANN001
+def test_indicator_warns_when_no_guard_is_in_force(qtbot) -> None:
     for guard in (None, NetGuard()):  # none installed; one created but never installed (not proven)
         label = OfflineIndicator(guard=guard)
         qtbot.addWidget(label)
@@ -121,7 +121,7 @@ def test_indicator_says_offline_under_the_real_guard_and_counts_attempts_live() 
 # -- export -----------------------------------------------------------------------------------
 
 
-def test_export_from_the_dialog_removes_personal_data_and_is_audited(qtbot, window: MainWindow,  # noqa: ANN001
+def test_export_from_the_dialog_removes_personal_data_and_is_audited(qtbot, window: MainWindow,
                                                                      tmp_path: Path) -> None:
     assert not window.chat.export_button.isEnabled(), "nothing to export in an empty conversation"
     store = window.engine.conversations()
@@ -139,7 +139,7 @@ def test_export_from_the_dialog_removes_personal_data_and_is_audited(qtbot, wind
 
     conv_id, dialog = window.export_dialog(conv.conv_id)
     qtbot.addWidget(dialog)
-    assert dialog.redact.isChecked() and "NHS numbers" in dialog.redact.text()
+    assert dialog.redact.isChecked() and "names" in dialog.redact.text() and "NHS numbers" in dialog.redact.text()
     dialog.choose(tmp_path / "bed-12.md")
     assert dialog.markdown.isChecked(), "the .md suffix did not choose Markdown"
     dialog.export_button.click()
@@ -148,8 +148,8 @@ def test_export_from_the_dialog_removes_personal_data_and_is_audited(qtbot, wind
     qtbot.waitUntil(lambda: "Exported to" in window.statusBar().currentMessage(), timeout=20_000)
     text = (tmp_path / "bed-12.md").read_text(encoding="utf-8")
     assert "Discharge of bed 12" in text and "discharge summary is ready" in text
-    assert "jane.doe@example.org" not in text and "7946 0958" not in text
-    assert "2 personal details removed" in window.statusBar().currentMessage()
+    assert "jane.doe@example.org" not in text and "7946 0958" not in text and "Jane" not in text
+    assert "3 personal details removed (1 email, 1 name, 1 phone)" in window.statusBar().currentMessage()
     exported = [r for r in audit_events(window) if r.event == events.CONVERSATION_EXPORTED]
     assert exported and exported[-1].details["redacted"] is True
 
@@ -157,7 +157,7 @@ def test_export_from_the_dialog_removes_personal_data_and_is_audited(qtbot, wind
 # -- app lock ---------------------------------------------------------------------------------
 
 
-def test_app_lock_on_start_wrong_then_right_passphrase_and_idle_relock(qtbot, home: Path,  # noqa: ANN001
+def test_app_lock_on_start_wrong_then_right_passphrase_and_idle_relock(qtbot, home: Path,
                                                                       embedder: Embedder, chat: ChatModel) -> None:
     AppLock(home).set(LOCK, idle_minutes=5)
     window = open_window(qtbot, make_engine(home, embedder, chat))
@@ -193,7 +193,7 @@ def test_app_lock_on_start_wrong_then_right_passphrase_and_idle_relock(qtbot, ho
 # -- settings: privacy tab --------------------------------------------------------------------
 
 
-def test_privacy_settings_are_audited(qtbot, window: MainWindow, home: Path) -> None:  # noqa: ANN001
+def test_privacy_settings_are_audited(qtbot, window: MainWindow, home: Path) -> None:
     dialog = window.settings_dialog()
     qtbot.addWidget(dialog)
     page = dialog.privacy_page
@@ -250,7 +250,7 @@ def key_in_keyring(home: Path) -> dict[str, str]:
     return info
 
 
-def test_wipe_deletes_key_and_data_and_writes_nothing_after(qtbot, home: Path, embedder: Embedder,  # noqa: ANN001
+def test_wipe_deletes_key_and_data_and_writes_nothing_after(qtbot, home: Path, embedder: Embedder,
                                                             chat: ChatModel) -> None:
     info = key_in_keyring(home)
     window = open_window(qtbot, make_engine(home, embedder, chat))
@@ -282,7 +282,7 @@ def test_wipe_deletes_key_and_data_and_writes_nothing_after(qtbot, home: Path, e
 # -- a data folder that cannot be opened ------------------------------------------------------
 
 
-def test_folder_whose_key_is_elsewhere_shows_what_to_do(qtbot, home: Path, embedder: Embedder,  # noqa: ANN001
+def test_folder_whose_key_is_elsewhere_shows_what_to_do(qtbot, home: Path, embedder: Embedder,
                                                         chat: ChatModel) -> None:
     info = key_in_keyring(home)
     first = make_engine(home, embedder, chat)
@@ -311,7 +311,7 @@ def test_damaged_settings_stop_the_app_with_a_message_not_a_traceback(home: Path
 # -- password-protected documents -------------------------------------------------------------
 
 
-def test_encrypted_files_ask_for_their_password(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: ANN001
+def test_encrypted_files_ask_for_their_password(qtbot, window: MainWindow, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     pdf = encrypted_pdf(docs / "a-referral.pdf", "Referral. The patient needs a cardiology review within two "

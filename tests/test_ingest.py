@@ -143,3 +143,16 @@ def test_small_files_are_embedded_together_and_each_keeps_its_own_chunks(engine:
         assert engine.store.document_texts(doc.doc_id) == [f"Locker {i} holds the spare key for room {100 + i}."]
         hit = engine.search_service().search(f"spare key for room {100 + i}", k=1)[0]
         assert hit.doc_id == doc.doc_id
+
+
+def test_sanctums_own_data_folder_is_never_read_as_documents(engine: Engine, home: Path, tmp_path: Path) -> None:
+    # The data folder sits inside the folder the user adds (tmp_path holds both).
+    docmaker.make_text(tmp_path / "handover.txt", "Handover is at 07:30 on ward 4.")
+    engine.audit.record("settings.changed", changes={})  # an audit.log (a .log is a supported text type)
+    (home / "notes.txt").write_text("not a document of the user's")
+    outcomes = engine.ingest_service().ingest([tmp_path])
+    paths = {Path(d.path) for d in engine.library.all()}
+    assert paths == {(tmp_path / "handover.txt").resolve()}
+    assert not any(home.resolve() in Path(o.path).parents for o in outcomes)
+    named = engine.ingest_service().ingest([home / "notes.txt"])
+    assert [o.status for o in named] == ["skipped"] and "Sanctum's own data folder" in (named[0].reason or "")

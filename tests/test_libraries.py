@@ -14,7 +14,7 @@ from app.core.engine import Engine
 from app.core.errors import SanctumError
 from app.core.storage.registry import DEFAULT_LIBRARY, SCHEMA_VERSION, Library
 from tests import docmaker
-from tests.conftest import run_cli
+from tests.conftest import sanctum
 
 # The registry as the first release wrote it (schema 1), with one ready document.
 _V1 = """
@@ -144,18 +144,18 @@ def test_search_and_ask_only_use_the_chosen_libraries(engine: Engine, tmp_path: 
 
 def test_library_commands(home: Path, tmp_path: Path) -> None:
     doc = docmaker.make_text(tmp_path / "rota.txt", "The HR office is open Monday to Thursday.")
-    assert run_cli("library", "create", "HR policies").returncode == 0
-    dup = run_cli("library", "create", "HR policies")
+    assert sanctum("library", "create", "HR policies").returncode == 0
+    dup = sanctum("library", "create", "HR policies")
     assert dup.returncode == 1 and "already exists" in dup.stderr
-    assert run_cli("ingest", "--library", "HR policies", str(doc)).returncode == 0
-    listed = json.loads(run_cli("libraries", "--json").stdout)
+    assert sanctum("ingest", "--library", "HR policies", str(doc)).returncode == 0
+    listed = json.loads(sanctum("libraries", "--json").stdout)
     assert [(x["name"], x["ready"]) for x in listed] == [("My documents", 0), ("HR policies", 1)]
-    found = json.loads(run_cli("search", "HR office hours", "--library", "HR policies", "--json").stdout)
+    found = json.loads(sanctum("search", "HR office hours", "--library", "HR policies", "--json").stdout)
     assert [Path(f["path"]).name for f in found] == ["rota.txt"]
-    elsewhere = run_cli("search", "HR office hours", "--library", "My documents")
+    elsewhere = sanctum("search", "HR office hours", "--library", "My documents")
     assert elsewhere.returncode == 0 and "No passages in the chosen libraries" in elsewhere.stdout
-    unknown = run_cli("ask", "When is HR open?", "--library", "Payroll")
+    unknown = sanctum("ask", "When is HR open?", "--library", "Payroll")
     assert unknown.returncode == 1 and "no library named 'Payroll'" in unknown.stderr
-    deleted = run_cli("library", "delete", "HR policies")
+    deleted = sanctum("library", "delete", "HR policies")
     assert deleted.returncode == 0 and "1 documents removed" in deleted.stdout
-    assert json.loads(run_cli("docs", "--json").stdout) == []
+    assert json.loads(sanctum("docs", "--json").stdout) == []

@@ -11,7 +11,7 @@ from app.core.errors import ModelError
 from app.core.models import shipped as models
 from app.core.models.gguf import read_gguf_info
 from app.core.models.llm import ChatModel, Message
-from tests.conftest import run_cli
+from tests.conftest import sanctum
 
 
 def test_default_chat_model_is_the_shipped_file(chat_model_path: Path) -> None:
@@ -68,16 +68,16 @@ def test_cli_refuses_a_wrong_model_flag(home: Path, tmp_path: Path) -> None:
     docs = tmp_path / "d"
     docs.mkdir()
     (docs / "a.txt").write_text("The boiler was serviced in May.")
-    assert run_cli("ingest", str(docs)).returncode == 0
+    assert sanctum("ingest", str(docs)).returncode == 0
     bad = tmp_path / "broken-model.gguf"
     bad.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 10)
-    result = run_cli("--model", str(bad), "ask", "When was the boiler serviced?")
+    result = sanctum("--model", str(bad), "ask", "When was the boiler serviced?")
     assert result.returncode == 1
     assert "broken-model.gguf" in result.stderr and "truncated" in result.stderr
 
 
 def test_other_embedding_folder_is_refused_clearly(home: Path, tmp_path: Path) -> None:
-    result = run_cli("--embedding-model", str(tmp_path), "search", "anything")
+    result = sanctum("--embedding-model", str(tmp_path), "search", "anything")
     assert result.returncode == 1
     assert "not a sentence-transformers model folder" in result.stderr
 

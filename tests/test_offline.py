@@ -30,6 +30,7 @@ def _run(tmp_path: Path, home: Path, *args: str, isolate: bool) -> tuple[subproc
     return proc, json.loads(report.read_text())
 
 
+@pytest.mark.slow  # ~23 s each: the real program, ingest, ask and window
 @pytest.mark.parametrize("isolate", [False, True], ids=["socket-guard", "no-network-namespace"])
 def test_ingest_ask_and_window_make_no_connection(tmp_path: Path, home: Path, isolate: bool) -> None:
     if isolate and not _can_unshare():

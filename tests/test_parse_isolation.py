@@ -20,7 +20,8 @@ from tests import docmaker
 from tests.conftest import SHARED_DATA, typed_passphrase
 
 BIG_PDF = SHARED_DATA / "ingestion" / "unstructured" / "example-docs" / "pdf" / "DA-619p.pdf"
-needs_big_pdf = pytest.mark.skipif(not BIG_PDF.exists(), reason=f"{BIG_PDF} (../shared/data) is not beside the checkout")
+needs_big_pdf = pytest.mark.skipif(not BIG_PDF.exists(),
+                                   reason=f"{BIG_PDF} (../shared/data) is not beside the checkout")
 
 
 def _batch(tmp_path: Path) -> tuple[Path, Path, Path]:

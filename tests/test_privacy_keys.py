@@ -64,7 +64,8 @@ def test_cli_passphrase_path_without_a_keyring(home: Path, tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     info = json.loads((home / "keyinfo.json").read_text())
     assert info["mode"] == "passphrase" and info["kdf"] == "scrypt"
-    proc = _run("search", "on-call pharmacist", "--json", env=_no_tty_env(**NO_KEYRING, SANCTUM_PASSPHRASE="blue heron 42"))
+    proc = _run("search", "on-call pharmacist", "--json",
+                env=_no_tty_env(**NO_KEYRING, SANCTUM_PASSPHRASE="blue heron 42"))
     assert proc.returncode == 0 and "Amara Okafor" in proc.stdout, proc.stderr
     # Wrong passphrase, and no passphrase with no terminal: a clear message, exit 1, never a hang.
     proc = _run("docs", env=_no_tty_env(**NO_KEYRING, SANCTUM_PASSPHRASE="wrong"))

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pytest
 
 from app.core.privacy.export import (
     Citation,
@@ -17,18 +18,19 @@ from app.core.privacy.export import (
     export_conversation,
     to_markdown,
 )
-from app.core.privacy.redact import KINDS, find_personal_data, redact
-from tests.conftest import run_cli
+from app.core.privacy.redact import RULE_KINDS, find_personal_data, redact
+from tests.conftest import sanctum
 from tests.pii_samples import HELD_OUT, SAMPLES
 
 
 def _score(samples: list[tuple[str, list[tuple[str, str]]]] = SAMPLES) -> tuple[dict[str, Counter[str]], list[str]]:
     """Per kind: tp/fp/fn. A labelled item counts as found only when every non-space character of it
-    is inside a finding (fully redacted); a finding counts as a false positive when it touches no label."""
-    stats: dict[str, Counter[str]] = {k: Counter() for k in (*KINDS, "all")}
+    is inside a finding (fully redacted); a finding counts as a false positive when it touches no label.
+    The kinds found by rules only: these samples do not label names (resources/bench/redaction does)."""
+    stats: dict[str, Counter[str]] = {k: Counter() for k in (*RULE_KINDS, "all")}
     misses = []
     for text, labels in samples:
-        found = find_personal_data(text)
+        found = find_personal_data(text, kinds=RULE_KINDS)
         spans = []
         for kind, sub in labels:
             start = text.index(sub)
@@ -52,7 +54,7 @@ def test_the_sample_set_is_big_and_balanced() -> None:
     negatives = [t for t, labels in SAMPLES if not labels]
     kinds = Counter(kind for _, labels in SAMPLES for kind, _ in labels)
     assert len(SAMPLES) >= 100 and len(negatives) >= 40
-    assert all(kinds[k] >= 4 for k in KINDS), kinds
+    assert all(kinds[k] >= 4 for k in RULE_KINDS), kinds
 
 
 def _table(stats: dict[str, Counter[str]]) -> tuple[float, float, str]:
@@ -81,8 +83,9 @@ def test_redaction_on_the_held_out_set() -> None:
 
 
 def test_redact_replaces_with_labels_and_keeps_the_rest() -> None:
-    text = "Maria (DOB 02/11/1958, NHS 787 789 3280) paid with 4111 1111 1111 1111 on 03/04/2024; mail m.g@mail.com"
-    assert redact(text) == ("Maria (DOB [DATE OF BIRTH], NHS [NHS NUMBER]) paid with [CARD NUMBER] on 03/04/2024; "
+    text = ("Mrs Maria Gonzales (DOB 02/11/1958, NHS 787 789 3280) paid with 4111 1111 1111 1111 on 03/04/2024; "
+            "mail m.g@mail.com")
+    assert redact(text) == ("Mrs [NAME] (DOB [DATE OF BIRTH], NHS [NHS NUMBER]) paid with [CARD NUMBER] on 03/04/2024; "
                             "mail [EMAIL]")
     assert redact(text, kinds=["email"]).endswith("[EMAIL]") and "787 789 3280" in redact(text, kinds=["email"])
 
@@ -91,7 +94,8 @@ CONVERSATION = Conversation(
     title="Bed 12 handover",
     turns=[
         Turn("user", "What is Maria Gonzales's NHS number and date of birth?"),
-        Turn("assistant", "Her NHS number is 787 789 3280 and her DOB: 02/11/1958 [1]. Call 07911 123456 for the family.",
+        Turn("assistant",
+             "Her NHS number is 787 789 3280 and her DOB: 02/11/1958 [1]. Call 07911 123456 for the family.",
              [Citation(1, "/wards/7B/handover.pdf", page=2, label="Page 2",
                        text="Maria Gonzales, NHS 787 789 3280, DOB: 02/11/1958, daughter 07911 123456")]),
     ],
@@ -106,8 +110,9 @@ def test_markdown_export_with_and_without_redaction(tmp_path: Path) -> None:
     result = export_conversation(CONVERSATION, tmp_path / "handover.md", redact=True)
     text = (tmp_path / "handover.md").read_text()
     assert not any(x in text for x in PII)
-    assert "[NHS NUMBER]" in text and "[DATE OF BIRTH]" in text and "[PHONE]" in text and "Maria Gonzales" in text
-    assert result.redacted == {"nhs": 2, "dob": 2, "phone": 2} and result.format == "md"
+    assert "[NHS NUMBER]" in text and "[DATE OF BIRTH]" in text and "[PHONE]" in text
+    assert "Maria" not in text and "Gonzales" not in text and "[NAME]" in text  # names too (spaCy's model)
+    assert result.redacted == {"nhs": 2, "dob": 2, "phone": 2, "name": 2} and result.format == "md"
 
 
 def test_export_shows_the_evidence_and_an_unsupported_answer_redacted() -> None:
@@ -122,7 +127,7 @@ def test_export_shows_the_evidence_and_an_unsupported_answer_redacted() -> None:
     assert "> “Maria Gonzales, NHS 787 789 3280.” — handover.pdf, Page 2" in plain
     assert plain.count("Not found in your documents") == 1
     redacted = to_markdown(conv, redact=True)
-    assert "787 789 3280" not in redacted and "> “Maria Gonzales, NHS [NHS NUMBER].”" in redacted
+    assert "787 789 3280" not in redacted and "> “[NAME], NHS [NHS NUMBER].”" in redacted
     again = conversation_from_json({"turns": [{"role": "assistant", "text": "x", "supported": False,
                                                "evidence": [{"n": 1, "path": "/a.txt", "text": "y"}]}]})
     assert again.turns[0].supported is False and again.turns[0].evidence[0].text == "y"
@@ -145,6 +150,7 @@ def test_pdf_export_with_and_without_redaction(tmp_path: Path) -> None:
     assert "[NHS NUMBER]" in text and not any(x in text for x in PII)
 
 
+@pytest.mark.slow  # four runs of the command; a redacted export loads spaCy's model
 def test_cli_export_from_a_json_conversation(home: Path, tmp_path: Path) -> None:
     source = tmp_path / "conv.json"
     source.write_text(json.dumps({"title": "Handover", "turns": [
@@ -152,18 +158,29 @@ def test_cli_export_from_a_json_conversation(home: Path, tmp_path: Path) -> None
         {"role": "assistant", "text": "The card is 4111 1111 1111 1111.",
          "citations": [{"n": 1, "path": "/a/b.txt", "text": "card 4111 1111 1111 1111"}]}]}))
     out = tmp_path / "out.pdf"
-    proc = run_cli("export", str(source), "--output", str(out), "--redact")
+    proc = sanctum("export", str(source), "--output", str(out), "--redact")
     assert proc.returncode == 0, proc.stderr
     assert "2 redacted: 2 card" in proc.stdout and "[CARD NUMBER]" in _pdf_text(out)
-    proc = run_cli("audit", "export")
+    proc = sanctum("audit", "export")
     assert "conversation.exported" in proc.stdout and '"redacted": true' in proc.stdout
     source.write_text('{"turns": [{"role": "robot", "text": "x"}]}')
-    proc = run_cli("export", str(source), "--output", str(tmp_path / "x.md"))
+    proc = sanctum("export", str(source), "--output", str(tmp_path / "x.md"))
     assert proc.returncode == 1 and "turn 1 needs" in proc.stderr
-    proc = run_cli("export", str(source), "--output", str(tmp_path / "x.docx"))
+    proc = sanctum("export", str(source), "--output", str(tmp_path / "x.docx"))
     assert proc.returncode == 1 and ("choose a .md or .pdf" in proc.stderr or "turn 1" in proc.stderr)
 
 
 def test_conversation_from_a_bare_list_of_turns() -> None:
     conv = conversation_from_json([{"role": "user", "text": "hi"}])
     assert conv.title == "Conversation" and conv.turns[0].text == "hi"
+
+
+def test_a_name_found_anywhere_in_an_export_is_redacted_everywhere() -> None:
+    conv = Conversation(title="Night shift", created="2025-01-02T08:00+00:00", turns=[
+        Turn("assistant", "Dr Okafor is on call tonight [1].",
+             [Citation(1, "/rota/okafor-rota.pdf", page=1, label="Page 1", text="On call: Okafor (bleep 2231)")]),
+    ])
+    text = to_markdown(conv, redact=True)
+    assert "Okafor" not in text and "okafor" not in text  # nor in the file name, in any case
+    assert "Dr [NAME] is on call" in text and "“On call: [NAME] (bleep 2231)”" in text
+    assert "[NAME]-rota.pdf, Page 1" in text

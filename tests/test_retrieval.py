@@ -14,7 +14,7 @@ from app.core.engine import Engine
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel
 from tests import docmaker
-from tests.conftest import run_cli, typed_passphrase
+from tests.conftest import sanctum, typed_passphrase
 
 
 def _keyword_docs(engine: Engine, query: str) -> list[str]:
@@ -163,7 +163,7 @@ def _tiny_beir(folder: Path) -> Path:
 def test_bench_retrieval_on_a_tiny_beir_folder(tmp_path: Path) -> None:
     beir = _tiny_beir(tmp_path / "tiny")
     home, out = tmp_path / "bench-home", tmp_path / "result.json"
-    result = run_cli("bench", "retrieval", "--beir", str(beir), "--home", str(home), "--json", str(out))
+    result = sanctum("bench", "retrieval", "--beir", str(beir), "--home", str(home), "--json", str(out))
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[2:]}
     assert list(rows) == ["dense", "keyword", "rrf", "hybrid"]
@@ -175,9 +175,9 @@ def test_bench_retrieval_on_a_tiny_beir_folder(tmp_path: Path) -> None:
         assert figures["recall@100"] == 1.0 and figures["p95_ms"] >= figures["p50_ms"] > 0
         assert float(rows[mode][0]) == pytest.approx(figures["ndcg@10"], abs=1e-4)
 
-    again = run_cli("bench", "retrieval", "--beir", str(beir), "--home", str(home), "--mode", "keyword")
+    again = sanctum("bench", "retrieval", "--beir", str(beir), "--home", str(home), "--mode", "keyword")
     assert again.returncode == 0, again.stderr
     assert "5 documents" in again.stderr and [ln.split()[0] for ln in again.stdout.splitlines()[2:]] == ["keyword"]
 
-    missing = run_cli("bench", "retrieval", "--beir", str(beir), "--split", "dev")
+    missing = sanctum("bench", "retrieval", "--beir", str(beir), "--split", "dev")
     assert missing.returncode == 1 and "dev.tsv is missing; splits here: test" in missing.stderr

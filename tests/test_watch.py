@@ -18,7 +18,7 @@ from app.core.ingest.service import IngestService
 from app.core.ingest.watch import WatchService
 from app.core.models.embedder import Embedder
 from tests import docmaker
-from tests.conftest import run_cli, typed_passphrase
+from tests.conftest import sanctum, typed_passphrase
 
 LATER = 60.0  # seconds: files written "now" are settled by then
 
@@ -30,7 +30,8 @@ def eng(home: Path, embedder: Embedder) -> Iterator[Engine]:
     engine.close()
 
 
-def _watcher(engine: Engine, *, clock: Callable[[], float] | None = None, **kw: float) -> tuple[WatchService, list[int]]:
+def _watcher(engine: Engine, *, clock: Callable[[], float] | None = None,
+             **kw: float) -> tuple[WatchService, list[int]]:
     """A watch service whose ingest provider counts how often the store/embedder were needed."""
     asked: list[int] = []
 
@@ -172,23 +173,23 @@ def test_watch_commands(home: Path, tmp_path: Path) -> None:
     folder.mkdir()
     doc = docmaker.make_text(folder / "uniform.txt", "Staff wear navy scrubs on the cardiology ward.")
     os.utime(doc, (time.time() - 60, time.time() - 60))  # settled (ctime is fresh, see below)
-    assert run_cli("library", "create", "Cardiology guidelines").returncode == 0
+    assert sanctum("library", "create", "Cardiology guidelines").returncode == 0
     time.sleep(2.1)  # the file's ctime must be older than the 2 s settle time
-    added = run_cli("watch", "add", str(folder), "--library", "Cardiology guidelines")
+    added = sanctum("watch", "add", str(folder), "--library", "Cardiology guidelines")
     assert added.returncode == 0, added.stderr
     assert f"following  {folder}" in added.stdout and f"ingested   {doc}" in added.stdout
-    listed = json.loads(run_cli("watch", "list", "--json").stdout)
+    listed = json.loads(sanctum("watch", "list", "--json").stdout)
     assert listed == [{"path": str(folder), "library": "Cardiology guidelines"}]
     # An unchanged rescan needs neither the embedding model nor the store: a missing model is fine.
-    quiet = run_cli("--embedding-model", str(tmp_path / "no-such-model"), "rescan", "--json")
+    quiet = sanctum("--embedding-model", str(tmp_path / "no-such-model"), "rescan", "--json")
     assert quiet.returncode == 0, quiet.stderr
     assert json.loads(quiet.stdout)["unchanged"] == 1
     doc.unlink()
-    gone = json.loads(run_cli("rescan", "--json").stdout)
+    gone = json.loads(sanctum("rescan", "--json").stdout)
     assert gone["removed"] == [str(doc)]
-    assert run_cli("watch", "remove", str(folder)).returncode == 0
-    assert json.loads(run_cli("watch", "list", "--json").stdout) == []
-    again = run_cli("watch", "remove", str(folder))
+    assert sanctum("watch", "remove", str(folder)).returncode == 0
+    assert json.loads(sanctum("watch", "list", "--json").stdout) == []
+    again = sanctum("watch", "remove", str(folder))
     assert again.returncode == 1 and "not followed" in again.stderr
 
 

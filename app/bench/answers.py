@@ -200,7 +200,7 @@ class CommonPipeline:
         for path in files:
             try:
                 doc = parse(path)
-            except Exception:  # the tutorial pipeline skips what it cannot read
+            except Exception:  # noqa: BLE001 - the tutorial pipeline skips what it cannot read
                 continue
             for section in doc.sections:
                 for chunk in split_text(section.text):

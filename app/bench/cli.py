@@ -33,7 +33,8 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--chunks", type=int, default=100_000, help="chunks in the synthetic library (default 100000)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
 
-    p = bench.add_parser("encryption", help="what sealing chunk text costs the vector store, vs pass-through and raw Chroma")
+    p = bench.add_parser("encryption",
+                         help="what sealing chunk text costs the vector store, vs pass-through and raw Chroma")
     p.add_argument("--chunks", type=int, default=5000, help="chunks (random vectors, repeated text; default 5000)")
 
     p = bench.add_parser("answers", help="answer quality and speed per model, beside the common RAG pipeline")
@@ -57,6 +58,14 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--json", type=Path, metavar="FILE", default=Path("bench-results") / "answers.json",
                    help="where to write the results (default: bench-results/answers.json)")
 
+    p = bench.add_parser("redaction",
+                         help="redaction precision/recall per kind, beside the rules before and spaCy alone")
+    p.add_argument("--split", choices=["dev", "held-out", "all"], default="held-out",
+                   help="which half of the labelled sample (default: held-out, never tuned on)")
+    p.add_argument("--samples", type=Path, metavar="FILE.jsonl", help="another labelled sample (same format)")
+    p.add_argument("--misses", action="store_true", help="also list what Sanctum missed or over-redacted")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the counts as JSON")
+
     from app.bench import speed_cli
 
     speed_cli.add_parsers(bench)
@@ -79,6 +88,8 @@ def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> i
         return 0
     if args.bench_command == "answers":
         return _answers(args, passphrase)
+    if args.bench_command == "redaction":
+        return _redaction(args)
     if args.bench_command == "encryption":
         from app.bench import encryption
 
@@ -176,4 +187,22 @@ def _answers(args: argparse.Namespace, passphrase: PassphraseProvider | None) ->
               f"vs {d['first_token_idle_s']} s")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+def _redaction(args: argparse.Namespace) -> int:
+    from app.bench import redaction
+
+    try:
+        items, scores = redaction.run(args.split, args.samples or redaction.SAMPLES)
+    except (OSError, ValueError) as exc:
+        print(f"sanctum bench redaction: {exc}", file=sys.stderr)
+        return 1
+    print(redaction.table(items, scores, args.split))
+    if args.misses:
+        print("\n".join(["", "Sanctum's misses and over-redactions:", *scores["Sanctum"].misses]))
+    if args.json:
+        args.json.write_text(json.dumps({"split": args.split, "items": len(items),
+                                         "counts": {n: s.counts for n, s in scores.items()}}, indent=2) + "\n",
+                             encoding="utf-8")
     return 0

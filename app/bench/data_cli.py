@@ -47,7 +47,8 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     _json_option(p, "rescan")
 
     p = bench.add_parser("search", help="query latency p50/p95 (dense, keyword, hybrid) vs raw Chroma query")
-    p.add_argument("--chunks", type=int, nargs="+", default=[10_000, 100_000], help="library sizes (default 10000 100000)")
+    p.add_argument("--chunks", type=int, nargs="+", default=[10_000, 100_000],
+                   help="library sizes (default 10000 100000)")
     p.add_argument("--repeat", type=int, default=2, help="passes over the 50 queries (default 2)")
     p.add_argument("--scifact", type=Path, default=SCIFACT, metavar="DIR", help="text and queries (SciFact)")
     _json_option(p, "search")

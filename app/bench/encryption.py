@@ -43,7 +43,8 @@ def main(chunks: int | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         raw = chromadb.PersistentClient(str(Path(tmp) / "raw"), settings=ChromaSettings(anonymized_telemetry=False))
-        col = raw.get_or_create_collection("chunks", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+        col = raw.get_or_create_collection("chunks", configuration={"hnsw": {"space": "cosine"}},
+                                           embedding_function=None)
         for s in range(0, n, 2000):
             col.upsert(ids=[c.chunk_id for c in chunks[s:s + 2000]], embeddings=vectors[s:s + 2000],
                        documents=texts[s:s + 2000], metadatas=[{"doc_id": c.doc_id} for c in chunks[s:s + 2000]])

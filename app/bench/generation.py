@@ -150,7 +150,9 @@ def table(result: dict[str, Any]) -> str:
         f"{result['max_tokens']} new tokens, median of {result['rounds']} alternating rounds",
         "same settings both sides: " + ", ".join(f"{k}={v}" for k, v in result["settings"].items()),
         f"{'':22}{'raw llama-cpp':>14}{'Sanctum':>10}{'Sanctum/raw':>13}",
-        f"{'decode tokens/s':22}{r['tokens_per_s']:>14.2f}{s['tokens_per_s']:>10.2f}{result['ratio_tokens_per_s']:>13.3f}",
-        f"{'first token (s)':22}{r['first_token_s']:>14.3f}{s['first_token_s']:>10.3f}{result['ratio_first_token']:>13.3f}",
+        f"{'decode tokens/s':22}{r['tokens_per_s']:>14.2f}{s['tokens_per_s']:>10.2f}"
+        f"{result['ratio_tokens_per_s']:>13.3f}",
+        f"{'first token (s)':22}{r['first_token_s']:>14.3f}{s['first_token_s']:>10.3f}"
+        f"{result['ratio_first_token']:>13.3f}",
     ]
     return "\n".join(lines)

@@ -33,7 +33,10 @@ QUERIES = [
     "discharge summary medication list", "blood transfusion reaction", "paediatric fever management",
     "falls risk assessment in older adults",
 ]
-_WORDS = ["patient", "ward", "dose", "nurse", "clinic", "fever", "insulin", "blood", "pressure", "report", "audit", "policy", "staff", "shift", "risk", "score", "surgery", "infection", "care", "plan", "review"]
+_WORDS = [
+    "patient", "ward", "dose", "nurse", "clinic", "fever", "insulin", "blood", "pressure", "report", "audit", "policy",
+    "staff", "shift", "risk", "score", "surgery", "infection", "care", "plan", "review"
+]
 
 
 def _texts(scifact: Path | None, rng: np.random.Generator) -> Iterator[str]:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.cli.output import outcome_line
+
 if TYPE_CHECKING:
     from app.core.engine import Engine
     from app.core.ingest.service import FileOutcome
@@ -57,8 +59,8 @@ def add_commands(sub: Any) -> None:
 
 
 def _libraries(engine: Engine, args: argparse.Namespace) -> int:
-    infos = engine.library.libraries()
-    watched = engine.library.watched()
+    documents = engine.document_service()
+    infos, watched = documents.libraries(), documents.watched()
     if args.json:
         print(json.dumps([{"name": i.name, "documents": i.documents, "ready": i.ready, "chunks": i.chunks,
                            "folders": [str(w.path) for w in watched if w.library == i.name]} for i in infos],
@@ -72,20 +74,14 @@ def _libraries(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _library(engine: Engine, args: argparse.Namespace) -> int:
-    lib = engine.library
+    documents = engine.document_service()
     if args.library_command == "create":
-        print(f"created library '{lib.create_library(args.name)}'")
+        print(f"created library '{documents.create_library(args.name)}'")
     elif args.library_command == "rename":
-        print(f"renamed '{args.name}' to '{lib.rename_library(args.name, args.new_name)}'")
+        print(f"renamed '{args.name}' to '{documents.rename_library(args.name, args.new_name)}'")
     else:
-        lib.require_library(args.name)
-        docs = lib.in_libraries([args.name])
-        if docs:
-            service = engine.ingest_service()
-            for doc in docs:
-                service.remove(Path(doc.path))
-        lib.drop_library(args.name)
-        print(f"deleted library '{args.name}' ({len(docs)} documents removed from the index; files untouched)")
+        removed = documents.delete_library(args.name)
+        print(f"deleted library '{args.name}' ({removed} documents removed from the index; files untouched)")
     return EXIT_OK
 
 
@@ -93,11 +89,9 @@ def _library(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _outcome_printer(as_json: bool) -> Callable[[FileOutcome], None]:
-    from app.cli.main import _outcome_line
-
     def show(o: FileOutcome) -> None:
         if not as_json:
-            print(_outcome_line(o), flush=True)
+            print(outcome_line(o), flush=True)
 
     return show
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from app.cli import library as cli_library
 from app.cli import models as cli_models
+from app.cli.output import outcome_line
 
 if TYPE_CHECKING:
     from app.core.engine import Engine
@@ -43,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.add_argument("--model", metavar="FILE.gguf", type=Path, help="chat model for this run (default: the bundled one)")
+    parser.add_argument("--model", metavar="FILE.gguf", type=Path,
+                        help="chat model for this run (default: the bundled one)")
     parser.add_argument("--embedding-model", metavar="DIR", type=Path,
                         help="sentence-transformers folder for this run (default: the bundled one)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -75,7 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     p.add_argument("--library", metavar="NAME", action="append", help="answer only from this library (repeatable)")
-    p.add_argument("--with-model", metavar="NAME", help="answer with this model of `sanctum models` (default: the default)")
+    p.add_argument("--with-model", metavar="NAME",
+                   help="answer with this model of `sanctum models` (default: the default model)")
+    p.add_argument("--server", metavar="URL",
+                   help="a team server (OpenAI-compatible: llama-server, vLLM, Ollama) writes the answer, this time")
 
     p = sub.add_parser("models", help="the chat models: list, add, remove, choose the default, quantize, adapters")
     cli_models.add_arguments(p)
@@ -93,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     cset = csub.add_parser("set", help="change one setting")
     cset.add_argument("key")
     cset.add_argument("value")
+    ctok = csub.add_parser("server-token", help="keep the team server's API token in the system keyring")
+    ctok.add_argument("--clear", action="store_true", help="forget the token")
 
     p = sub.add_parser("audit", help="check or export the audit log")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -106,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", type=Path, required=True, metavar="FILE.md|FILE.pdf")
     p.add_argument("--format", choices=["md", "pdf"], help="default: from the output file's suffix")
     p.add_argument("--redact", action="store_true",
-                   help="replace e-mail addresses, phone, card, IBAN, SSN and NHS numbers and dates of birth")
+                   help="replace names, e-mail addresses, phone, card, IBAN, SSN and NHS numbers and dates of birth")
 
     p = sub.add_parser("conversations", help="list the saved conversations")
     p.add_argument("--json", action="store_true")
@@ -149,10 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_bench(args, passphrase=ask_passphrase)
         from app.core.engine import Engine
 
-        with Engine(chat_model=args.model, embedding_model=args.embedding_model, passphrase=ask_passphrase) as engine:
+        with Engine(chat_model=args.model, embedding_model=args.embedding_model, passphrase=ask_passphrase,
+                    chat_server=getattr(args, "server", None)) as engine:
             handler = {
                 "ingest": _ingest, "docs": _docs, "remove": _remove, "search": _search, "ask": _ask,
-                "models": cli_models.run, "config": _config_set, "audit": _audit, "export": _export,
+                "models": cli_models.run, "config": _config, "audit": _audit, "export": _export,
                 "conversations": _conversations,
                 **cli_library.HANDLERS,
             }[args.command]
@@ -207,15 +215,6 @@ class _Progress:
             self.width = 0
 
 
-def _outcome_line(o: FileOutcome) -> str:
-    if o.status == "ingested":
-        pages = f", {o.pages} pages" if o.pages else ""
-        return f"ingested   {o.path} ({o.chunks} chunks{pages}, {o.seconds:.1f} s)"
-    if o.status == "unchanged":
-        return f"unchanged  {o.path}"
-    return f"{o.status:<10} {o.path}: {o.reason}"
-
-
 def _ingest(engine: Engine, args: argparse.Namespace) -> int:
     service = engine.ingest_service(reindex=args.reindex)
     progress = _Progress(sys.stderr)
@@ -224,7 +223,7 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
         if args.json:
             return
         progress.clear()
-        print(_outcome_line(o), flush=True)
+        print(outcome_line(o), flush=True)
 
     def password_for(path: Path) -> str | None:
         progress.clear()
@@ -252,7 +251,7 @@ def _ingest(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _docs(engine: Engine, args: argparse.Namespace) -> int:
-    docs = engine.library.all()
+    docs = engine.document_service().all()
     if args.json:
         print(json.dumps([{"path": d.path, "status": d.status, "format": d.format, "title": d.title,
                            "pages": d.page_count, "chunks": d.chunk_count, "error": d.error}
@@ -262,16 +261,17 @@ def _docs(engine: Engine, args: argparse.Namespace) -> int:
         print("The library is empty. Add documents with: sanctum ingest PATH...")
         return EXIT_OK
     for d in docs:
-        detail = d.error if d.status == "failed" else f"{d.chunk_count} chunks" + (f", {d.page_count} pages" if d.page_count else "")
+        pages = f", {d.page_count} pages" if d.page_count else ""
+        detail = d.error if d.status == "failed" else f"{d.chunk_count} chunks{pages}"
         print(f"{d.status:<9} {d.path} ({detail})")
     return EXIT_OK
 
 
 def _remove(engine: Engine, args: argparse.Namespace) -> int:
-    service = engine.ingest_service()
+    documents = engine.document_service()
     missing = 0
     for path in args.paths:
-        if service.remove(path):
+        if documents.remove(path) is not None:
             print(f"removed    {Path(path).expanduser().resolve()}")
         else:
             print(f"not found  {path}: not in the library", file=sys.stderr)
@@ -360,6 +360,35 @@ def _config_show() -> int:
     return EXIT_OK
 
 
+def _config(engine: Engine, args: argparse.Namespace) -> int:
+    if args.config_command == "server-token":
+        return _server_token(engine, args)
+    return _config_set(engine, args)
+
+
+def _server_token(engine: Engine, args: argparse.Namespace) -> int:
+    """Store (or forget) the API token of the configured team server in the keyring, never in a file."""
+    from app.core.errors import ConfigError
+
+    server = engine.team_server()
+    if server is None:
+        raise ConfigError("no team server is set; first: sanctum config set chat_server https://HOST:PORT")
+    if args.clear:
+        engine.privacy_service().set_server_token(server.url, None)
+        print(f"the API token for {server.label} is forgotten")
+        return EXIT_OK
+    token = os.environ.get("SANCTUM_SERVER_TOKEN")
+    if not token and sys.stdin.isatty():
+        import getpass
+
+        token = getpass.getpass(f"API token for {server.label}: ")
+    if not token:
+        raise ConfigError("no token given: type it when asked, or set SANCTUM_SERVER_TOKEN")
+    engine.privacy_service().set_server_token(server.url, token)
+    print(f"the API token for {server.label} is kept in the system keyring")
+    return EXIT_OK
+
+
 def _config_set(engine: Engine, args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -371,8 +400,8 @@ def _config_set(engine: Engine, args: argparse.Namespace) -> int:
         raise ConfigError(f"unknown setting '{args.key}'; known: {', '.join(fields)}")
     current = getattr(settings, args.key)
     value: Any = args.value
-    if args.value.lower() in ("", "none", "default") and args.key in ("chat_model", "embedding_model",
-                                                                     "embedding_backend"):
+    if args.value.lower() in ("", "none", "default", "local") and args.key in (
+            "chat_model", "embedding_model", "embedding_backend", "chat_server", "chat_server_model"):
         value = None
     elif isinstance(current, bool):
         value = args.value.lower() in ("1", "true", "yes", "on")
@@ -391,28 +420,25 @@ def _config_set(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _audit(engine: Engine, args: argparse.Namespace) -> int:
-    log = engine.audit
+    privacy = engine.privacy_service()
     if args.audit_command == "verify":
-        check = log.verify()
+        check = privacy.verify_audit()
         if check.ok:
             print(f"audit log intact: {check.records} records, chain and signatures check out")
             return EXIT_OK
         print(f"sanctum: audit log BROKEN at record {check.first_broken}: {check.problem}", file=sys.stderr)
         return EXIT_FAILED
-    from app.core.privacy.audit import AUDIT_EXPORTED
-
     if args.output:
         import io
 
         buffer = io.StringIO()
-        check = log.export(buffer)
+        check = privacy.export_audit(buffer, destination=str(args.output))
         from app.core.config import atomic_write_text
 
         atomic_write_text(args.output.expanduser(), buffer.getvalue())
         print(f"wrote {check.records} records to {args.output}", file=sys.stderr)
     else:
-        check = log.export(sys.stdout)
-    log.record(AUDIT_EXPORTED, output=str(args.output) if args.output else "stdout", records=check.records)
+        check = privacy.export_audit(sys.stdout, destination="stdout")
     if not check.ok:
         print(f"sanctum: audit log BROKEN at record {check.first_broken}: {check.problem}", file=sys.stderr)
         return EXIT_FAILED
@@ -420,15 +446,12 @@ def _audit(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _export(engine: Engine, args: argparse.Namespace) -> int:
-    from app.core.privacy.export import from_saved, load_conversation
-
+    conversations = engine.conversation_service()
     if args.conversation.lower().endswith(".json") and Path(args.conversation).expanduser().is_file():
-        conversation = load_conversation(Path(args.conversation).expanduser())
+        conversation = conversations.load_file(Path(args.conversation).expanduser())
     else:
-        saved = _find_conversation(engine, args.conversation)
-        store = engine.conversations()
-        conversation = from_saved(saved.title, saved.created_at, store.messages(saved.conv_id))
-    result = engine.export_conversation(conversation, args.output, fmt=args.format, redact=args.redact)
+        conversation = conversations.for_export(conversations.find(args.conversation))
+    result = conversations.export(conversation, args.output, fmt=args.format, redact=args.redact)
     note = ""
     if args.redact:
         total = sum(result.redacted.values())
@@ -438,23 +461,10 @@ def _export(engine: Engine, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _find_conversation(engine: Engine, wanted: str) -> Any:
-    from app.core.errors import SanctumError
-
-    saved = engine.conversations().list()
-    exact = [c for c in saved if wanted in (c.conv_id, c.title)]
-    loose = exact or [c for c in saved if c.title.casefold() == wanted.casefold()]
-    if len(loose) == 1:
-        return loose[0]
-    if not loose:
-        raise SanctumError(f"no saved conversation is called '{wanted}'; list them with `sanctum conversations`")
-    raise SanctumError(f"{len(loose)} conversations are called '{wanted}'; give its id (see `sanctum conversations`)")
-
-
 def _conversations(engine: Engine, args: argparse.Namespace) -> int:
     import datetime
 
-    saved = engine.conversations().list()
+    saved = engine.conversation_service().list()
     if args.json:
         print(json.dumps([{"id": c.conv_id, "title": c.title, "updated_at": c.updated_at} for c in saved], indent=2))
         return EXIT_OK

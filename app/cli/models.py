@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.core.models.service import QUANT_TYPES
+
 if TYPE_CHECKING:
     from app.core.engine import Engine
     from app.core.models.service import ModelView
 
 EXIT_OK, EXIT_FAILED = 0, 1
-QUANT_TYPES = ("Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,7 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     d.add_argument("key", metavar="NAME")
     q = sub.add_parser("quantize", help="make a smaller, quicker copy of a model with llama.cpp's quantizer")
     q.add_argument("input", type=Path, metavar="IN.gguf")
-    q.add_argument("--type", required=True, choices=QUANT_TYPES, help="Q4_K_M: smallest; Q8_0: closest to the original")
+    q.add_argument("--type", required=True, choices=list(QUANT_TYPES),
+                   help="Q4_K_M: smallest; Q8_0: closest to the original")
     q.add_argument("-o", "--output", type=Path, metavar="OUT.gguf", help="default: IN-TYPE.gguf beside IN")
     q.add_argument("--allow-requantize", action="store_true",
                    help="quantize a file that is already quantized (loses more quality than quantizing the original)")
@@ -65,7 +67,7 @@ def run(engine: Engine, args: argparse.Namespace) -> int:
         how = "copied into the library" if view.copied else "referenced where it lies"
         print(f"Added '{view.key}' ({how}): {_line(view)}")
         if view.info and not view.info.has_chat_template:
-            from app.core.models.templates import NO_TEMPLATE_NOTE
+            from app.core.models.service import NO_TEMPLATE_NOTE
 
             print(f"Note: {NO_TEMPLATE_NOTE}.")
         return EXIT_OK
@@ -132,17 +134,15 @@ def _current(views: list[ModelView]) -> dict[str, Any] | None:
 
 
 def _quantize(engine: Engine, args: argparse.Namespace) -> int:
-    from app.core.models.quantize import quantize
-
     bar = _Bar("quantizing")
-    result = quantize(args.input, args.type, output=args.output, allow_requantize=args.allow_requantize,
-                      progress=lambda done, total, name: bar(done, total))
+    result, view = engine.model_service().quantize(
+        args.input, args.type, output=args.output, allow_requantize=args.allow_requantize,
+        progress=lambda done, total, name: bar(done, total), add=args.add)
     _Bar.done()
     print(f"Wrote {result.output} ({result.type}): {result.output_bytes / 1e6:,.1f} MB, "
           f"{result.output_bytes / result.input_bytes:.0%} of {result.input_bytes / 1e6:,.1f} MB, "
           f"in {result.seconds:.1f} s")
-    if args.add:
-        view = engine.model_service().add(result.output, copy=False)
+    if view is not None:
         print(f"Added '{view.key}' to the library.")
     return EXIT_OK
 

@@ -8,12 +8,14 @@ when set (tests and portable installs). Nothing here runs at import time; the co
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.core.errors import ConfigError
 
@@ -77,6 +79,10 @@ class Settings:
         contextual_header: Embed each chunk with its document's title in front (re-index to apply).
         audit_full_questions: Write questions to the audit log in full (encrypted) instead of a
             keyed hash of them.
+        chat_server: The address of a team server (an OpenAI-compatible endpoint such as llama.cpp's
+            llama-server, vLLM or Ollama) that writes the answers instead of the local model; None:
+            the local model. https is required except on this computer (see :func:`parse_server_url`).
+        chat_server_model: The model to ask the team server for; None: the first it lists.
         embedding_backend: "torch", "onnx" (same vectors) or "onnx-int8" (1.9x faster on 2 cores,
             nDCG@10 -0.002 on SciFact; other vectors: re-index to apply), measured by
             ``sanctum bench embedders``. None (the default): torch, except for a library
@@ -104,6 +110,8 @@ class Settings:
     contextual_header: bool = True
     audit_full_questions: bool = False
     embedding_backend: str | None = None
+    chat_server: str | None = None
+    chat_server_model: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -136,7 +144,8 @@ class Settings:
             (self.context_size >= 512, "context_size must be at least 512"),
             (self.threads >= 0, "threads must be 0 (automatic) or more"),
             (0.0 <= self.temperature <= 2.0, "temperature must be between 0 and 2"),
-            (16 <= self.max_answer_tokens < self.context_size, "max_answer_tokens must be 16 or more and below context_size"),
+            (16 <= self.max_answer_tokens < self.context_size,
+             "max_answer_tokens must be 16 or more and below context_size"),
             (1 <= self.top_k <= 50, "top_k must be between 1 and 50"),
             (32 <= self.chunk_tokens <= 8192, "chunk_tokens must be between 32 and 8192"),
             (0 <= self.chunk_overlap < self.chunk_tokens // 2, "chunk_overlap must be below half of chunk_tokens"),
@@ -154,6 +163,8 @@ class Settings:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(f"invalid setting: {message}")
+        if self.chat_server:
+            parse_server_url(self.chat_server)
 
 
 def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
@@ -180,3 +191,66 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# -- team server addresses ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """A validated team-server address.
+
+    Attributes:
+        url: The base URL as typed, without a trailing slash (``https://llm.ward.local:8443``).
+        host: The host name or address.
+        port: The TCP port (the scheme's default when none was typed).
+    """
+
+    url: str
+    host: str
+    port: int
+
+    @property
+    def label(self) -> str:
+        """What the status bar shows: the host (and the port when it is not the default)."""
+        default = 443 if self.url.startswith("https:") else 80
+        return self.host if self.port == default else f"{self.host}:{self.port}"
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    name = host.strip("[]").lower()
+    if name in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_server_url(url: str) -> ServerAddress:
+    """Check a typed team-server address.
+
+    The base may end in ``/v1`` (as most servers document it) or not.
+
+    Raises:
+        ConfigError: Not an http(s) URL, or plain http to anything but this computer.
+    """
+    text = url.strip().rstrip("/")
+    if text.endswith("/v1"):
+        text = text[: -len("/v1")]
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"'{url}' is not a server address; type it like https://llm.ward.local:8443")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"'{url}' is not encrypted: a team server must use https (plain http is allowed only on this "
+            "computer, 127.0.0.1), so that questions and passages cannot be read on the network"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"'{url}': type only the server's address, without '?' or '#' parts")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise ConfigError(f"'{url}': {exc}") from exc
+    return ServerAddress(url=text, host=parts.hostname, port=port)

@@ -19,15 +19,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.core.errors import SanctumError
+from app.core.errors import DataLocked as DataLocked  # re-exported for the callers of crypto
 
 _VERSION = b"\x01"
 _NONCE = 12
 KEY_BYTES = 32
-
-
-class DataLocked(SanctumError):
-    """Encrypted data cannot be read: the key is missing or wrong, or the data was altered."""
 
 
 def _subkey(key: bytes, purpose: bytes) -> bytes:

@@ -3,6 +3,13 @@
 Nothing is loaded until first asked for: listing documents does not load the embedder, a search
 does not load the chat model. The chat model has one owner (this object) and is reused for every
 question. Close the engine to free the model and the store.
+
+Thread rule: any thread may ask for a component. Each component has its own lock, held only
+while that component is built, so opening the library never waits for the chat model to load
+(nor a search for it). A component that needs another gets it *before* taking its own lock, so
+locks are never taken in two orders. What each component allows once built is in its own
+docstring: the registry and the conversation store serialise their SQLite connection, the
+embedder one batch at a time, the chat model one generation at a time.
 """
 
 from __future__ import annotations
@@ -13,20 +20,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.core.answer.conversations import ConversationService
 from app.core.answer.service import SYSTEM_PROMPT, AskService, SearchService
 from app.core.answer.sources import SourceService
-from app.core.config import DEFAULT_EMBEDDING_BACKEND, Settings, data_dir
+from app.core.config import DEFAULT_EMBEDDING_BACKEND, ServerAddress, Settings, data_dir, parse_server_url
 from app.core.crypto import Cipher, DataLocked
+from app.core.ingest.documents import DocumentService
+from app.core.ingest.parse_pool import ParserPool
 from app.core.ingest.service import IngestService
 from app.core.ingest.watch import WatchService
 from app.core.models import shipped as models
 from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, Message
+from app.core.models.remote import RemoteChatModel
 from app.core.models.service import ModelService
 from app.core.models.speeds import SpeedLog
-from app.core.privacy.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog
+from app.core.privacy import netguard
+from app.core.privacy.audit import (
+    CHAT_SERVER_CONNECTED,
+    CHAT_SERVER_SWITCHED,
+    KEY_CREATED,
+    SETTINGS_CHANGED,
+    AuditLog,
+)
 from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider
+from app.core.privacy.service import PrivacyService
+from app.core.privacy.tokens import load_token
 from app.core.retrieval.hybrid import open_keywords
 from app.core.storage.conversations import ConversationStore
 from app.core.storage.keywords import KeywordIndex
@@ -73,6 +93,8 @@ class Engine:
         embedding_model: A sentence-transformers folder for this session only.
         embedder: An already loaded embedder to share (tests, benchmarks); not closed here.
         chat: An already loaded chat model to share; not closed here.
+        chat_server: A team server's address for this session only (overrides the settings; see
+            :class:`app.core.models.remote.RemoteChatModel`).
         passphrase: Asks the user for a passphrase where no keyring is available.
     """
 
@@ -86,17 +108,27 @@ class Engine:
         embedder: Embedder | None = None,
         chat: ChatModel | None = None,
         passphrase: PassphraseProvider | None = None,
+        chat_server: str | None = None,
     ) -> None:
         self.paths = Paths(Path(root) if root else data_dir())
         self.paths.root.mkdir(parents=True, exist_ok=True)
         self.settings = settings or Settings.load(self.paths.settings)
         self._chat_override = chat_model
         self._embed_override = embedding_model
-        self._lock = threading.RLock()
+        # One lock per component (re-entrant: building the cipher records in the audit log, which
+        # asks for the cipher again on the same thread).
+        self._cipher_lock, self._audit_lock = threading.RLock(), threading.RLock()
+        self._library_lock, self._embedder_lock = threading.RLock(), threading.RLock()
+        self._store_lock, self._keywords_lock = threading.RLock(), threading.RLock()
+        self._chat_lock, self._conversations_lock = threading.RLock(), threading.RLock()
+        self._pool_lock = threading.Lock()
+        self._recovered: VectorStore | None = None  # the store recovery last ran on (once per open)
+        self._parsers: ParserPool | None = None
         self._library: Library | None = None
         self._embedder: Embedder | None = embedder
         self._store: VectorStore | None = None
-        self._chat: ChatModel | None = chat
+        self._chat: ChatModel | RemoteChatModel | None = chat
+        self._server_override = chat_server
         self._owns_chat = chat is None
         self._passphrase = passphrase
         self._cipher: Cipher | None = None
@@ -110,9 +142,12 @@ class Engine:
 
     @property
     def library(self) -> Library:
-        with self._lock:
+        if self._library is not None:
+            return self._library
+        cipher = self.cipher
+        with self._library_lock:
             if self._library is None:
-                self._library = Library(self.paths.library, cipher=self.cipher)
+                self._library = Library(self.paths.library, cipher=cipher)
             return self._library
 
     def chat_model_path(self) -> Path:
@@ -150,7 +185,7 @@ class Engine:
                 holds encrypted data but its key information is gone.
             PassphraseRequired: No keyring, and nobody could be asked for the passphrase.
         """
-        with self._lock:
+        with self._cipher_lock:
             if self._cipher is None:
                 keys = KeyManager(self.paths.root, passphrase=self._passphrase)
                 new = keys.info() is None
@@ -169,18 +204,23 @@ class Engine:
     @property
     def audit(self) -> AuditLog:
         """The audit trail of this data directory (see :mod:`app.core.privacy.audit`)."""
-        with self._lock:
+        if self._audit is not None:
+            return self._audit
+        cipher = self.cipher
+        with self._audit_lock:
             if self._audit is None:
-                self._audit = AuditLog(self.paths.audit, self.cipher,
+                self._audit = AuditLog(self.paths.audit, cipher,
                                        full_questions=lambda: self.settings.audit_full_questions)
             return self._audit
 
     @property
     def embedder(self) -> Embedder:
-        with self._lock:
+        if self._embedder is not None:
+            return self._embedder
+        path, backend = self.embedding_model_path(), self.embedding_backend()
+        with self._embedder_lock:
             if self._embedder is None:
-                self._embedder = Embedder(self.embedding_model_path(), backend=self.embedding_backend(),
-                                          onnx_dirs=self.onnx_dirs())
+                self._embedder = Embedder(path, backend=backend, onnx_dirs=self.onnx_dirs())
             return self._embedder
 
     @property
@@ -189,29 +229,58 @@ class Engine:
 
     def open_store(self, *, reindex: bool = False) -> VectorStore:
         """The store; with ``reindex`` an index built by another embedding model is dropped."""
-        with self._lock:
+        if self._store is not None and not reindex:
+            return self._store
+        emb, library = self.embedder, self.library
+        with self._store_lock:
             if self._store is None or reindex:
-                emb = self.embedder
                 self._store = VectorStore(
                     self.paths.store, embedder_id=emb.id, drop_foreign=reindex,
-                    key_for=self.library.doc_cipher,
+                    key_for=library.doc_cipher,
                 )
             return self._store
 
     @property
     def keywords(self) -> KeywordIndex:
         """The keyword index beside the store (encrypted on disk), checked against the library."""
-        with self._lock:
+        if self._keywords is not None:
+            return self._keywords
+        cipher, library, store = self.cipher, self.library, self.store
+        with self._keywords_lock:
             if self._keywords is None:
-                self._keywords = open_keywords(self.paths.keywords, self.cipher, library=self.library,
-                                               store=self.store)
+                self._keywords = open_keywords(self.paths.keywords, cipher, library=library, store=store)
             return self._keywords
 
-    def chat_model(self, key: str | None = None) -> ChatModel:
-        """The chat model (``key``: a model of the library, see :meth:`model_service`; None: the
-        default), loaded on first use and kept. Asking for another model unloads this one first:
-        one chat model in memory at a time."""
-        with self._lock:
+    def team_server(self) -> ServerAddress | None:
+        """The team server that writes the answers, or None for the local model.
+
+        Raises:
+            ConfigError: The address is not acceptable (see :func:`app.core.config.parse_server_url`).
+        """
+        url = self._server_override or self.settings.chat_server
+        return parse_server_url(url) if url else None
+
+    def chat_model(self, key: str | None = None) -> ChatModel | RemoteChatModel:
+        """The chat model, loaded (or connected to) on first use and kept.
+
+        ``key`` names a model of the library (see :meth:`model_service`; a conversation's choice);
+        None: the team server when one is set, else the default model. Asking for another local
+        model unloads the one loaded first: one chat model in memory at a time.
+        """
+        with self._chat_lock:
+            if key is None:
+                if isinstance(self._chat, RemoteChatModel):
+                    return self._chat
+                server = self.team_server() if self._chat is None else None
+                if server is not None:
+                    guard = netguard.current()
+                    if guard is not None:
+                        guard.allow_server(server.host, server.port)  # exactly this host and port
+                    self._chat = RemoteChatModel(server, context_size=self.settings.context_size,
+                                                 model=self.settings.chat_server_model, token=load_token(server))
+                    self._owns_chat = True
+                    self.audit.record(CHAT_SERVER_CONNECTED, server=server.label, model=self._chat.model)
+                    return self._chat
             if key is None and self._chat_override is not None:
                 path, adapters = Path(self._chat_override).expanduser(), []
             elif key is None and self._chat is not None and not self._owns_chat:
@@ -220,17 +289,18 @@ class Engine:
                 path, entries = self.model_service().resolve(key)
                 adapters = [(Path(a.path), a.scale) for a in entries]
             if self._chat is not None:
-                if self._chat.path.resolve() == path.resolve() and self._chat.adapters == adapters:
+                if (isinstance(self._chat, ChatModel) and self._chat.path.resolve() == path.resolve()
+                        and self._chat.adapters == adapters):
                     return self._chat
                 if self._owns_chat:
                     self._chat.close()  # waits for a generation in progress
                 self._chat, self._owns_chat = None, True
-            self._chat = ChatModel(path, context_size=self.settings.context_size, threads=self.settings.threads,
-                                   adapters=adapters)
-            self._owns_chat = True
+            local = ChatModel(path, context_size=self.settings.context_size, threads=self.settings.threads,
+                              adapters=adapters)
+            self._chat, self._owns_chat = local, True
             # Every answer's prompt starts with the same system prompt: evaluate it once, now.
-            self._chat.prefill([Message("system", SYSTEM_PROMPT)])
-            return self._chat
+            local.prefill([Message("system", SYSTEM_PROMPT)])
+            return local
 
     def model_service(self) -> ModelService:
         """The model library: list, add, remove, default, adapters (see app.core.models.service)."""
@@ -240,25 +310,44 @@ class Engine:
     def _on_model_changed(self, path: Path) -> None:
         """A model's file or adapters changed: unload it, so the next answer loads it afresh
         (and its cached prompt state, computed with the old adapters, is gone)."""
-        with self._lock:
-            if self._chat is not None and self._owns_chat and self._chat.path.resolve() == Path(path).resolve():
+        with self._chat_lock:
+            if (isinstance(self._chat, ChatModel) and self._owns_chat
+                    and self._chat.path.resolve() == Path(path).resolve()):
                 self._chat.close()
                 self._chat = None
 
-    def judge_min_yes(self, model: ChatModel) -> float | None:
+    def judge_min_yes(self, model: ChatModel | RemoteChatModel) -> float | None:
         """The "is it answered?" threshold for ``model``: the setting, else the shipped model's
         calibrated one (none for other models)."""
         if self.settings.judge_min_yes is not None:
             return self.settings.judge_min_yes or None  # 0 turns the step off
+        if isinstance(model, RemoteChatModel):
+            return None
         shipped = models.shipped_model_of(model.path)
         return shipped.judge_min_yes if shipped else None
 
     # -- services ---------------------------------------------------------------------------
 
+    def parser_pool(self) -> ParserPool:
+        """The process's one parser worker (started on first use, stopped by :meth:`close`): ingestion
+        and finding a cited passage share it, so a citation click starts no process of its own."""
+        with self._pool_lock:
+            if self._parsers is None:
+                self._parsers = ParserPool(timeout_s=self.settings.parse_timeout_s)
+            self._parsers.timeout_s = self.settings.parse_timeout_s
+            return self._parsers
+
     def ingest_service(self, *, reindex: bool = False) -> IngestService:
+        """A service for one batch; what a crash left half done is cleaned up once per store opened."""
         store = self.open_store(reindex=reindex)
-        return IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings,
-                             keywords=self.keywords, audit=self.audit, cpu=self.cpu)
+        service = IngestService(library=self.library, store=store, embedder=self.embedder, settings=self.settings,
+                                keywords=self.keywords, audit=self.audit, cpu=self.cpu, pool=self.parser_pool(),
+                                data_root=self.paths.root)
+        with self._store_lock:
+            if self._recovered is not store:
+                service.recover()
+                self._recovered = store
+        return service
 
     def search_service(self) -> SearchService:
         mode = self.settings.retrieval_mode
@@ -299,13 +388,8 @@ class Engine:
 
     def export_conversation(self, conversation: Any, path: Path, *, fmt: str | None = None,
                             redact: bool = False) -> Any:
-        """Export a conversation (see :mod:`app.core.privacy.export`) and record it in the audit log."""
-        from app.core.privacy.export import export_conversation
-
-        result = export_conversation(conversation, path, fmt=fmt, redact=redact)
-        self.audit.record(CONVERSATION_EXPORTED, path=str(result.path), format=result.format, redacted=redact,
-                          redactions=result.redacted, turns=len(conversation.turns))
-        return result
+        """Export a conversation and record it in the audit log (see :meth:`ConversationService.export`)."""
+        return self.conversation_service().export(conversation, path, fmt=fmt, redact=redact)
 
     def watch_service(self) -> WatchService:
         """Followed folders; the store and the embedder are loaded only when a pass has work."""
@@ -313,13 +397,28 @@ class Engine:
 
     def conversations(self) -> ConversationStore:
         """Saved conversations (encrypted with the data key, so this may ask for the passphrase)."""
-        with self._lock:
+        if self._conversations is not None:
+            return self._conversations
+        cipher = self.cipher
+        with self._conversations_lock:
             if self._conversations is None:
-                self._conversations = ConversationStore(self.paths.conversations, self.cipher)
+                self._conversations = ConversationStore(self.paths.conversations, cipher)
             return self._conversations
 
+    def document_service(self) -> DocumentService:
+        """Add, list, remove and rescan documents (registry, vectors, keywords and audit together)."""
+        return DocumentService(library=self.library, ingest=self.ingest_service, watch=self.watch_service)
+
+    def conversation_service(self) -> ConversationService:
+        """Saved conversations, and their export (recorded in the audit log)."""
+        return ConversationService(store=self.conversations, audit=lambda: self.audit)
+
+    def privacy_service(self) -> PrivacyService:
+        """The app lock, the audit log, and wiping this data folder."""
+        return PrivacyService(self.paths.root, audit=lambda: self.audit, close=self.close)
+
     def source_service(self) -> SourceService:
-        return SourceService(settings=self.settings)
+        return SourceService(settings=self.settings, pool=self.parser_pool)
 
     def apply_settings(self, settings: Settings) -> None:
         """Use new settings from now on, record the change in the audit log and save them; a changed
@@ -329,28 +428,48 @@ class Engine:
         if diff:
             self.audit.record(SETTINGS_CHANGED, changes=diff)
         settings.save(self.paths.settings)
-        with self._lock:
+        with self._chat_lock:
             old, self.settings = self.settings, settings
-            reload = (old.chat_model, old.context_size, old.threads) != (
-                settings.chat_model, settings.context_size, settings.threads)
+            reload = (old.chat_model, old.context_size, old.threads, old.chat_server, old.chat_server_model) != (
+                settings.chat_model, settings.context_size, settings.threads, settings.chat_server,
+                settings.chat_server_model)
+            if old.chat_server != settings.chat_server:
+                self._switch_server(old.chat_server, settings.chat_server)
             if reload and self._chat is not None and self._owns_chat:
                 self._chat.close()  # waits for a generation in progress
                 self._chat = None
             if reload and self._owns_chat:
                 self._chat_override = None
 
+    def _switch_server(self, old: str | None, new: str | None) -> None:
+        """Record a switch between the local model and a team server, and close the old door."""
+        self.audit.record(CHAT_SERVER_SWITCHED, to=parse_server_url(new).label if new else "local model",
+                          **{"from": parse_server_url(old).label if old else "local model"})
+        guard = netguard.current()
+        if old and guard is not None and not self._server_override:
+            address = parse_server_url(old)
+            guard.forget_server(address.host, address.port)
+
     def close(self) -> None:
-        with self._lock:
+        with self._conversations_lock:
             if self._conversations is not None:
                 self._conversations.close()
                 self._conversations = None
+        with self._chat_lock:
             if self._chat is not None and self._owns_chat:
                 self._chat.close()
             self._chat = None
+        with self._pool_lock:
+            if self._parsers is not None:
+                self._parsers.close()
+                self._parsers = None
+        with self._library_lock:
             if self._library is not None:
                 self._library.close()
                 self._library = None
+        with self._store_lock:
             self._store = None
+            self._recovered = None
 
     def __enter__(self) -> Engine:
         return self

@@ -41,3 +41,11 @@ class ParseTimeout(ParseError):
 
 class Cancelled(SanctumError):
     """The user cancelled the operation."""
+
+
+class DataLocked(SanctumError):
+    """Encrypted data cannot be read: the key is missing or wrong, or the data was altered."""
+
+
+class PassphraseRequired(SanctumError):
+    """No keyring is available and no passphrase could be asked for."""

@@ -36,8 +36,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.core.engine import Engine
 from app.core.models.gguf import read_gguf_info
-from app.core.storage.conversations import Citation
-from app.core.storage.registry import Document
+from app.core.values import Citation, Document
 from app.gui import theme
 from app.gui.chat.chat_panel import ChatPanel
 from app.gui.chat.controller import ChatController
@@ -53,7 +52,7 @@ from app.gui.privacy.idle import IdleWatcher
 from app.gui.privacy.screens import LockScreen, NoticeScreen
 from app.gui.privacy.window_states import WindowStates
 from app.gui.settings.settings_dialog import SettingsDialog, describe_model
-from app.gui.tasks import Lanes
+from app.gui.tasks import Lanes, user_message
 from app.gui.viewer.source_panel import SourcePanel
 
 
@@ -352,11 +351,17 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, model: object) -> None:
         self.model_ready = True
+        address = getattr(model, "address", None)
+        if address is not None:  # a team server (app.core.models.remote)
+            self.model_label.setText(f"Chat model: {model.model} · team server")  # type: ignore[attr-defined]
+            self.model_label.setToolTip(f"Answers are written by {model.name} on your team's server.")  # type: ignore[attr-defined]
+            return
         info = model.info  # type: ignore[attr-defined]
         self.model_label.setText(f"Chat model: {info.name} · {info.quantization or 'GGUF'}")
         self.model_label.setToolTip(describe_model(info))
 
-    def _on_model_failed(self, message: str) -> None:
+    def _on_model_failed(self, error: BaseException) -> None:
+        message = user_message(error)
         self.model_label.setText(f"<span style='color:{theme.error_color()}'>Chat model not loaded</span>")
         self.model_label.setToolTip(message)
         self._on_controller_message(f"The chat model could not be loaded: {message} — choose another in Settings.")
@@ -429,7 +434,7 @@ class MainWindow(QMainWindow):
             self.lanes.io,
             lambda: service.locate(citation.path, text=citation.text, page=citation.page, label=citation.label),
             lambda loc: self.source.show_location(citation, loc, quote),
-            lambda message: self.source.show_error(citation, message),
+            lambda error: self.source.show_error(citation, user_message(error)),
         )
 
     # -- dialogs ----------------------------------------------------------------------------
@@ -453,7 +458,7 @@ class MainWindow(QMainWindow):
         def read(path: str) -> None:
             self.lanes.run(self.lanes.io, lambda: describe_model(read_gguf_info(Path(path))),
                            lambda text: dialog.show_model_info(path, text, ok=True),
-                           lambda message: dialog.show_model_info(path, message, ok=False))
+                           lambda error: dialog.show_model_info(path, user_message(error), ok=False))
 
         dialog.sig_model_chosen.connect(read)
         dialog.sig_manage_models.connect(lambda: self.models.open(dialog))
@@ -463,6 +468,10 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         dialog = self.settings_dialog()
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_settings() is not None:
+            token = dialog.team_page.new_token()
+            server = dialog.result_settings().chat_server
+            if token and server:  # the keyring, never the settings file
+                self.engine.privacy_service().set_server_token(server, token)
             self.apply_settings(dialog.result_settings())
 
     def apply_settings(self, settings) -> None:  # noqa: ANN001
@@ -500,7 +509,7 @@ class MainWindow(QMainWindow):
         self.ui_state.setValue("export/folder", str(path.parent))
         self._on_controller_message("Exporting…")
         self.privacy.export(conv_id, path, redact=redact, on_done=self._on_controller_message,
-                            on_failed=lambda m: self._on_controller_message(f"The export failed: {m}"))
+                            on_failed=lambda e: self._on_controller_message(f"The export failed: {user_message(e)}"))
 
     def _about(self) -> None:
         from PySide6.QtWidgets import QMessageBox

@@ -35,6 +35,14 @@ def offline_state(guard: netguard.NetGuard | None) -> OfflineState:
         n = guard.attempt_count
         blocked = ("No connection has been attempted." if n == 0 else
                    f"{n} connection attempt{'s were' if n != 1 else ' was'} blocked.")
+        servers = guard.servers
+        if servers:
+            host, port = servers[0]
+            where = ", ".join(f"{h}:{p}" for h, p in servers)
+            return OfflineState(True, f"Team server: {host}",
+                                f"Answers are written by your team's server ({where}). Questions and the passages "
+                                "they need go to it, encrypted, and to nothing else: every other connection is "
+                                f"blocked. {blocked} To go back to the model on this computer, open Settings.")
         return OfflineState(True, "Offline", "Network connections are blocked inside Sanctum: your documents, "
                             f"questions and answers stay on this computer. {blocked}")
     why = ("the network guard is not installed in this process" if guard is None
@@ -61,6 +69,7 @@ class OfflineIndicator(QLabel):
         self.sig_attempt.connect(self._on_self_attempt)
         if self.guard is not None:
             self.guard.subscribe(lambda _attempt: self.sig_attempt.emit())
+            self.guard.on_change(self.sig_attempt.emit)  # a team server allowed or forgotten
         self.refresh()
 
     @property

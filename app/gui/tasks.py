@@ -6,9 +6,11 @@ Three lanes, each one thread so work in a lane runs in the order it was asked fo
 - ``io``: short reads and writes (the library list, conversations, model headers, finding a
   cited passage in its file).
 
-:meth:`Lanes.run` posts a function's result *or its error* back to the UI thread, so a caller is
-always told how its work ended. Streaming work (answers, ingestion) uses its own ``*Worker``
-runnables with their own signals (see ``chat/workers.py``, ``library/workers.py``).
+:meth:`Lanes.run` posts a function's result *or its exception* back to the UI thread, so a caller is
+always told how its work ended, and can tell a locked data folder from a damaged file by the
+exception's type (:func:`user_message` turns it into words at the last moment). Streaming work
+(answers, ingestion) uses its own ``*Worker`` runnables with their own signals (see
+``chat/workers.py``, ``library/workers.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from app.core.errors import SanctumError
 
 log = logging.getLogger(__name__)
 
+Failed = Callable[[BaseException], None]
+"""What a lane calls on the UI thread when the work raised: with the exception itself."""
+
 
 def user_message(exc: BaseException) -> str:
     """What to tell a person about an error: the engine's own message, or a plain fallback."""
@@ -36,8 +41,8 @@ class _TaskSignals(QObject):
     sig_done = Signal(object)
     """Emitted with the function's return value."""
 
-    sig_failed = Signal(str)
-    """Emitted with a user-facing message when the function raised."""
+    sig_failed = Signal(object)
+    """Emitted with the exception (a BaseException) when the function raised."""
 
 
 class _Task(QRunnable):
@@ -50,10 +55,10 @@ class _Task(QRunnable):
     def run(self) -> None:
         try:
             result = self.fn()
-        except BaseException as exc:  # the caller must hear back, whatever happened
+        except BaseException as exc:  # noqa: BLE001 - the caller must hear back, whatever happened
             if not isinstance(exc, SanctumError):
                 log.error("task failed:\n%s", traceback.format_exc())
-            self.signals.sig_failed.emit(user_message(exc))
+            self.signals.sig_failed.emit(exc)
         else:
             self.signals.sig_done.emit(result)
 
@@ -61,7 +66,7 @@ class _Task(QRunnable):
 class _Relay(QObject):
     """Delivers one task's outcome on the UI thread."""
 
-    def __init__(self, on_done: Callable[[Any], None] | None, on_failed: Callable[[str], None] | None,
+    def __init__(self, on_done: Callable[[Any], None] | None, on_failed: Failed | None,
                  finished: Callable[[], None], parent: QObject) -> None:
         super().__init__(parent)
         self._on_done, self._on_failed, self._finished = on_done, on_failed, finished
@@ -73,14 +78,14 @@ class _Relay(QObject):
         if self._on_done:
             self._on_done(result)
 
-    @Slot(str)
-    def failed(self, message: str) -> None:
+    @Slot(object)
+    def failed(self, error: BaseException) -> None:
         self._finished()
         self.deleteLater()
         if self._on_failed:
-            self._on_failed(message)
+            self._on_failed(error)
         else:
-            log.warning("background task failed: %s", message)
+            log.warning("background task failed: %s", user_message(error))
 
 
 class Lanes(QObject):
@@ -105,9 +110,9 @@ class Lanes(QObject):
         pool: QThreadPool,
         fn: Callable[[], Any],
         on_done: Callable[[Any], None] | None = None,
-        on_failed: Callable[[str], None] | None = None,
+        on_failed: Failed | None = None,
     ) -> None:
-        """Run ``fn`` in ``pool``; ``on_done(result)`` or ``on_failed(message)`` runs on the UI thread."""
+        """Run ``fn`` in ``pool``; ``on_done(result)`` or ``on_failed(exception)`` runs on the UI thread."""
         task = _Task(fn)
         task.setAutoDelete(False)
         # A QObject living on the UI thread receives the signals, so Qt queues the call to it.

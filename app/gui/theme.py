@@ -90,9 +90,11 @@ def app_stylesheet() -> str:
         color: {mix(text, base, 0.12)}; border: 0px; border-left: 3px solid {quote_bar}; padding: 3px 6px 3px 10px;
     }}
     QLabel#EvidenceQuote:hover {{ background: {mix(base, accent, 0.08)}; }}
-    QLabel#EvidenceQuote:focus {{ border: 0px; border-left: 3px solid {accent.name()}; background: {mix(base, accent, 0.10)}; }}
+    QLabel#EvidenceQuote:focus {{ border: 0px; border-left: 3px solid {accent.name()};
+        background: {mix(base, accent, 0.10)}; }}
     QFrame#ScreenCard {{ background: {base.name()}; border: 1px solid {border}; border-radius: 14px; }}
-    QFrame#WelcomeCard {{ background: {base.name()}; border: 1px dashed {mix(window, text, 0.3)}; border-radius: 14px; }}
+    QFrame#WelcomeCard {{ background: {base.name()}; border: 1px dashed {mix(window, text, 0.3)};
+        border-radius: 14px; }}
     QFrame#DropOverlay {{ background: {mix(base, accent, 0.18)}; border: 3px dashed {accent.name()};
         border-radius: 16px; }}
     QScrollArea#Transcript {{ background: {window.name()}; border: none; }}

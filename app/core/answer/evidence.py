@@ -40,7 +40,10 @@ _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+(?:[\s-][A-Z][a-zA
 #: Words that ask rather than tell: they say what kind of answer is wanted, and a passage that
 #: answers the question need not contain them ("What is the name of…", "How many…").
 QUESTION_WORDS = frozenset(
-    ["name", "call", "term", "type", "kind", "mani", "much", "number", "use", "describ", "refer", "consid", "known", "mean", "main", "primari", "exampl", "particular", "specif", "general", "typic", "usual", "often", "common", "certain", "differ", "also", "like", "one", "two", "happen", "give", "get", "make", "take", "say", "state", "accord", "document", "text", "passag", "sourc",
+    ["name", "call", "term", "type", "kind", "mani", "much", "number", "use", "describ", "refer", "consid", "known",
+     "mean", "main", "primari", "exampl", "particular", "specif", "general", "typic", "usual", "often", "common",
+     "certain", "differ", "also", "like", "one", "two", "happen", "give", "get", "make", "take", "say", "state",
+     "accord", "document", "text", "passag", "sourc",
      # requests rather than questions: "Tell me … in detail", "Summarise …", "Explain …"
      "tell", "detail", "explain", "list", "summar", "summaris", "show", "pleas", "know", "find", "brief",
      "briefli", "overview", "everyth", "anyth", "inform"]
@@ -84,7 +87,8 @@ def specific_terms(question: str) -> list[str]:
 
 def missing_specifics(question: str, texts: Sequence[str]) -> list[str]:
     """The :func:`specific_terms` of ``question`` that appear in none of ``texts`` (a code of four
-    characters or more also counts when a word starts with it: people type the start of a code)."""
+    characters or more — with a digit, or all in capitals — also counts when a word starts with it:
+    people type the start of a code)."""
     joined = "\n".join(texts)
     words = set(_norm(joined).split())
     return [t for t in specific_terms(question) if not fact_found(t, joined) and not _code_prefix(t, words)]
@@ -92,7 +96,8 @@ def missing_specifics(question: str, texts: Sequence[str]) -> list[str]:
 
 def _code_prefix(term: str, words: set[str]) -> bool:
     t = _norm(term)
-    if len(t) < 4 or " " in t or not any(c.isdigit() for c in t):
+    is_code = any(c.isdigit() for c in t) or (term.isalpha() and term.isupper())
+    if len(t) < 4 or " " in t or not is_code:
         return False
     return any(w.startswith(t) for w in words)
 
@@ -512,7 +517,7 @@ def check_answer(answer: str, question: str, passages: Sequence[str], evidence: 
         context: Per passage, its title/section words (as given to :func:`select_evidence`).
     """
     clean = re.sub(r"\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\]", " ", answer)
-    all_text = "\n".join(passages + [c or "" for c in context])
+    all_text = "\n".join([*passages, *(c or "" for c in context)])
     claimed = facts(clean)
     q_norm = _norm(question)
     # Facts the question itself states prove nothing about the answer; the rest must be found.

@@ -25,11 +25,12 @@ from app.core.answer.evidence import (
     terms,
 )
 from app.core.config import Settings
-from app.core.ingest.textitems import context_header
 from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, GenerationStats, Message
+from app.core.models.remote import RemoteChatModel
 from app.core.retrieval.hybrid import Retriever
+from app.core.storage.headers import context_header
 from app.core.storage.keywords import KeywordIndex
 from app.core.storage.registry import READY, Library
 from app.core.storage.vectors import VectorStore
@@ -217,9 +218,10 @@ class AskService:
     passages and attach the supporting sentences.
     """
 
-    def __init__(self, *, search: SearchService, model_provider: Callable[[], ChatModel], settings: Settings,
+    def __init__(self, *, search: SearchService, model_provider: Callable[[], ChatModel | RemoteChatModel],
+                 settings: Settings,
                  on_question: Callable[[str], object] | None = None, cpu: CpuGate | None = None,
-                 judge_min_yes: Callable[[ChatModel], float | None] | None = None,
+                 judge_min_yes: Callable[[ChatModel | RemoteChatModel], float | None] | None = None,
                  on_timed: Callable[[str, float, float | None], object] | None = None) -> None:
         self.search = search
         self._model_provider = model_provider
@@ -400,12 +402,12 @@ class AskService:
         earlier = [f"{doc}:{s}" for s in range(max(0, seq - 6), seq)]
         try:
             texts = [hit.text for hit, _ in self.search.store.fetch(earlier)]
-        except Exception:  # the header is a help, not a need
+        except Exception:  # noqa: BLE001 - the header is a help, not a need
             return None
         return table_header_of("\n".join(texts))
 
     def _fit(
-        self, model: ChatModel, question: str, passages: list[Passage], blocks: list[str],
+        self, model: ChatModel | RemoteChatModel, question: str, passages: list[Passage], blocks: list[str],
         history: Sequence[Message],
     ) -> tuple[list[Passage], list[str], list[Message]]:
         """Keep the best evidence blocks (and recent turns) that fit the window with room to answer."""

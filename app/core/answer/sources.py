@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,14 +125,20 @@ def find_span(text: str, needle: str, *, near: int = 0, edge: int = 24) -> tuple
 class SourceService:
     """Locates passages in their files.
 
+    Thread rule: any thread may call :meth:`locate`; files are read by the shared parser worker
+    (one per process, :meth:`app.core.engine.Engine.parser_pool`), in the order asked.
+
     Args:
         settings: Gives the per-file time limit for reading.
+        pool: Gives the process's parser pool; without it each call starts (and stops) its own.
     """
 
-    def __init__(self, *, settings: Settings) -> None:
+    def __init__(self, *, settings: Settings, pool: Callable[[], ParserPool] | None = None) -> None:
         self.settings = settings
+        self._pool = pool
 
-    def locate(self, path: str | Path, *, text: str, page: int | None = None, label: str | None = None) -> SourceLocation:
+    def locate(self, path: str | Path, *, text: str, page: int | None = None,
+               label: str | None = None) -> SourceLocation:
         """Where ``text`` (a cited passage) is in ``path``.
 
         Raises:
@@ -143,11 +150,12 @@ class SourceService:
             raise SourceMissing(f"{path.name} is no longer at {path.parent}; it was moved or deleted")
         if path.suffix.lower() == ".pdf":
             return SourceLocation(path, PDF, page, label, search_phrase(text), text, 0, len(text))
-        pool = ParserPool(timeout_s=self.settings.parse_timeout_s)
+        pool = self._pool() if self._pool else ParserPool(timeout_s=self.settings.parse_timeout_s)
         try:
             parsed = pool.result(pool.submit(path))
         finally:
-            pool.close()
+            if self._pool is None:
+                pool.close()
         sections = parsed.sections
         if page is not None:  # look in the cited section first
             sections = sorted(sections, key=lambda s: s.page != page)

@@ -47,6 +47,9 @@ def _parse(path: str, password: str | None) -> ParsedDocument:
 class ParserPool:
     """One worker process that parses files in order, each under a time and memory limit.
 
+    Thread rule: any thread may submit (pebble's pool is thread-safe); files are parsed one at a
+    time in the order submitted. The engine keeps one for the process.
+
     Args:
         timeout_s: Seconds one file may take.
         memory_limit_mb: Address-space cap of the worker.
@@ -65,7 +68,8 @@ class ParserPool:
 
     def submit(self, path: Path, *, password: str | None = None) -> Future[ParsedDocument]:
         """Queue a file; the worker starts on it as soon as the previous one is done."""
-        return self._pool.submit(_parse, self.timeout_s, str(path), password)
+        future: Future[ParsedDocument] = self._pool.submit(_parse, self.timeout_s, str(path), password)
+        return future
 
     def result(self, future: Future[ParsedDocument]) -> ParsedDocument:
         """Wait for a parse; every failure comes back as a ParseError with a reason."""
@@ -76,7 +80,8 @@ class ParserPool:
         except ParseError:
             raise
         except FutureTimeout as exc:
-            raise ParseTimeout(f"timed out after {self.timeout_s:g} s (the file may be damaged or too complex)") from exc
+            raise ParseTimeout(
+                f"timed out after {self.timeout_s:g} s (the file may be damaged or too complex)") from exc
         except MemoryError as exc:
             raise ParseError("too large to read: the file needs more memory than allowed") from exc
         except ProcessExpired as exc:

@@ -26,12 +26,13 @@ from app.core.ingest.parse_pool import ParserPool
 from app.core.ingest.parsers import is_supported, refusal_reason
 from app.core.ingest.parsers.base import NESTED_SEPARATOR, ParsedDocument, Section
 from app.core.ingest.recovery import damaged_documents
-from app.core.ingest.textitems import HEADER_TOKENS, context_header, with_header
 from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
+from app.core.storage.headers import HEADER_TOKENS, context_header, with_header
 from app.core.storage.keywords import KeywordIndex
 from app.core.storage.registry import READY, Library
 from app.core.storage.vectors import StoredChunk, VectorStore
+from app.core.values import Document
 
 if TYPE_CHECKING:
     from app.core.privacy.audit import AuditLog
@@ -148,13 +149,25 @@ class IngestService:
         settings: Chunk size/overlap and the per-file time limit.
         keywords: The keyword index kept beside the store (None: dense search only).
         audit: Records documents added and removed.
+        cpu: Answers come first: embedding waits between batches while one is being written.
+        pool: The process's parser pool (not closed here); without it each batch starts its own.
+
+    Thread rule: one batch at a time per service (the GUI runs batches in its ingest lane); the
+    stores, the embedder and the parser pool it uses may be shared with other threads.
+
+    Recovery from a crash (:meth:`recover`) is not run here: the engine runs it once per store it
+    opens (:meth:`app.core.engine.Engine.ingest_service`), not on every batch.
     """
 
     def __init__(
         self, *, library: Library, store: VectorStore, embedder: Embedder, settings: Settings,
         keywords: KeywordIndex | None = None, audit: AuditLog | None = None, cpu: CpuGate | None = None,
+        pool: ParserPool | None = None, data_root: Path | None = None,
     ) -> None:
         self.library = library
+        # Sanctum's own data folder is never read as documents (its files are ciphertext, or the
+        # audit log), even when it sits inside a folder the user adds.
+        self.data_root = data_root.expanduser().resolve() if data_root else None
         self.cpu = cpu  # answers come first: embedding waits between batches while one is written
         self.store = store
         self.embedder = embedder
@@ -162,7 +175,7 @@ class IngestService:
         self.keywords = keywords
         self.audit = audit
         self.embedder_id = store.embedder_id
-        self.recover()
+        self._pool = pool  # shared with the process (the engine's); else one per batch
 
     def recover(self) -> list[Path]:
         """Undo what a crash or kill left half done, so the next run redoes it from scratch.
@@ -192,9 +205,12 @@ class IngestService:
         seen: set[Path] = set()
         for raw in paths:
             path = Path(raw).expanduser().resolve()
+            if self._is_own(path):
+                outcomes.append(FileOutcome(path, SKIPPED, "this is Sanctum's own data folder, not a document"))
+                continue
             if path.is_dir():
                 for root, dirs, names in os.walk(path):
-                    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                    dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not self._is_own(Path(root) / d))
                     for name in sorted(names):
                         child = Path(root) / name
                         if _is_hidden(child) or child in seen:
@@ -211,6 +227,9 @@ class IngestService:
             else:
                 outcomes.append(FileOutcome(path, FAILED, "no such file or folder"))
         return files, outcomes
+
+    def _is_own(self, path: Path) -> bool:
+        return self.data_root is not None and (path == self.data_root or self.data_root in path.parents)
 
     def ingest(
         self,
@@ -256,14 +275,14 @@ class IngestService:
             started = time.perf_counter()
             if progress:
                 progress(IngestProgress(index, total, path, "checking"))
-            outcome = self._check_unchanged(path, reindex=reindex, started=started, todo=todo)
-            if outcome:
-                outcomes.append(outcome)
+            unchanged = self._check_unchanged(path, reindex=reindex, started=started, todo=todo)
+            if unchanged:
+                outcomes.append(unchanged)
                 if on_file:
-                    on_file(outcome)
+                    on_file(unchanged)
         if not todo:
             return outcomes
-        pool = ParserPool(timeout_s=self.settings.parse_timeout_s)
+        pool = self._pool or ParserPool(timeout_s=self.settings.parse_timeout_s)
         try:
             pending: deque[tuple[Path, os.stat_result, str, object, float]] = deque()
             queue = iter(todo)
@@ -303,7 +322,7 @@ class IngestService:
                 if progress:
                     progress(IngestProgress(done + len(batch), total, path, "reading"))
                 try:
-                    parsed = self._parsed(pool, future, path, password_for)  # type: ignore[arg-type]
+                    parsed = self._parsed(pool, future, path, password_for)
                     fill()
                     if progress:
                         progress(IngestProgress(done + len(batch), total, path, "chunking"))
@@ -317,7 +336,10 @@ class IngestService:
                 if sum(job.size for job in batch) >= self._batch_target() or not pending:
                     flush()
         finally:
-            pool.close()
+            for *_, queued, _ in pending:  # cancelled or failed: the shared worker drops what is queued
+                queued.cancel()  # type: ignore[attr-defined]
+            if pool is not self._pool:
+                pool.close()
             if self.keywords is not None:
                 self.keywords.save()
         return outcomes
@@ -357,8 +379,13 @@ class IngestService:
             return
         if progress:
             progress(IngestProgress(done, total, jobs[-1].path, "embedding"))
-        pause = (lambda: self.cpu.wait_turn(cancelled)) if self.cpu is not None else None  # noqa: E731
-        vectors = self.embedder.embed(texts, cancelled=cancelled, pause=pause)
+        cpu = self.cpu
+        pause = (lambda: cpu.wait_turn(cancelled)) if cpu is not None else None
+        try:
+            vectors = self.embedder.embed(texts, cancelled=cancelled, pause=pause)
+        finally:
+            if cpu is not None:
+                cpu.step_done()
         start = 0
         for unit in units:
             unit.vectors = vectors[start : start + len(unit.texts)]
@@ -562,7 +589,12 @@ class IngestService:
         doc = self.library.get(path)
         if doc is None:
             return False
-        self._drop_children(path)
+        self.remove_document(doc)
+        return True
+
+    def remove_document(self, doc: Document) -> None:
+        """Remove a document known to the library (as :meth:`remove`), by its registry entry."""
+        self._drop_children(Path(doc.path))
         self.library.begin_change(doc.doc_id)  # a kill from here on is finished by recover()
         self.store.delete_document(doc.doc_id)
         if self.keywords is not None:
@@ -573,7 +605,6 @@ class IngestService:
             from app.core.privacy.audit import DOCUMENT_REMOVED
 
             self.audit.record(DOCUMENT_REMOVED, doc_id=doc.doc_id, path=doc.path)
-        return True
 
     def _forget_chunks(self, path: Path) -> None:
         """Drop the chunks of a known document before it is recorded as failed."""

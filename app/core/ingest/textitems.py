@@ -3,8 +3,7 @@
 Each item becomes a one-section document and goes through the same chunking, embedding and
 storing code as a file (:meth:`IngestService.chunk` and :meth:`IngestService.write`); only
 reading is skipped. Items are embedded in large batches across documents, which is what makes a
-corpus of thousands of short texts fast. Also here: the contextual header put in front of each
-chunk when it is embedded.
+corpus of thousands of short texts fast.
 """
 
 from __future__ import annotations
@@ -17,31 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.core.ingest.parsers.base import ParsedDocument, Section
+from app.core.storage.headers import context_header, with_header
 from app.core.storage.registry import READY
 
 if TYPE_CHECKING:
     from app.core.ingest.service import IngestService
-
-HEADER_TOKENS = 40  # word-pieces kept free in the embedder's window for the header
-_HEADER_CHARS = 150
-
-
-def context_header(title: str | None, path: Path | None = None) -> str | None:
-    """What is put in front of a chunk when it is embedded: the title, else the file name."""
-    name = (title or "").strip()
-    if not name and path is not None:
-        name = path.stem.replace("_", " ").replace("-", " ").strip()
-    if not name:
-        return None
-    name = " ".join(name.split())
-    if len(name) > _HEADER_CHARS:
-        name = name[:_HEADER_CHARS].rsplit(" ", 1)[0]
-    return name
-
-
-def with_header(header: str | None, text: str) -> str:
-    return f"{header}\n\n{text}" if header else text
-
 
 @dataclass(frozen=True)
 class TextItem:

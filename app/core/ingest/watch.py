@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 from app.core.errors import Cancelled, SanctumError
 from app.core.ingest.parsers import SUPPORTED_SUFFIXES
 from app.core.ingest.parsers.base import NESTED_SEPARATOR
-from app.core.storage.registry import DEFAULT_LIBRARY, FAILED, READY, Library, WatchedFolder
+from app.core.storage.registry import FAILED, READY, Library
+from app.core.values import DEFAULT_LIBRARY, WatchedFolder
 
 if TYPE_CHECKING:
     from app.core.ingest.service import FileOutcome, IngestService
@@ -277,7 +278,7 @@ class WatchService:
                 folders = {f.path: f for f in self.folders()}
                 for path in list(scheduled):
                     if path not in folders:
-                        observer.unschedule(scheduled.pop(path))  # type: ignore[arg-type]
+                        observer.unschedule(scheduled.pop(path))
                 for path in folders:
                     if path not in scheduled and path.is_dir():
                         handler = _Handler(path, dirty, wake, lock)

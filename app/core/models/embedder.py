@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -20,7 +20,19 @@ from app.core.errors import ModelError
 class Tokenizer(Protocol):
     """The part of a Hugging Face fast tokenizer the chunker needs."""
 
-    def __call__(self, text: str, **kwargs: object) -> dict[str, list]: ...
+    def __call__(self, text: str, **kwargs: object) -> dict[str, list[Any]]: ...
+
+
+class _LockedTokenizer:
+    """A tokenizer used under a lock: Hugging Face's fast tokenizers raise "Already borrowed" when
+    two threads use one at once (the ingest's chunker and a question's query embedding)."""
+
+    def __init__(self, tokenizer: Tokenizer, lock: threading.Lock) -> None:
+        self._tokenizer, self._lock = tokenizer, lock
+
+    def __call__(self, text: str, **kwargs: object) -> dict[str, list[Any]]:
+        with self._lock:
+            return self._tokenizer(text, **kwargs)
 
 
 PAUSABLE_BATCH = 16
@@ -29,7 +41,8 @@ PAUSABLE_BATCH = 16
 class Embedder:
     """A sentence-transformers model loaded from a local folder, on the CPU.
 
-    Thread rule: any thread may call :meth:`embed`; batches from different threads take turns.
+    Thread rule: any thread may call :meth:`embed` and use :attr:`tokenizer`; one lock lets one
+    batch or one tokenization use the model at a time.
 
     Args:
         folder: A sentence-transformers model folder (modules.json, config, weights, tokenizer).
@@ -81,13 +94,14 @@ class Embedder:
 
     @property
     def tokenizer(self) -> Tokenizer:
-        """The model's own tokenizer, to count word-pieces exactly as the model will."""
-        return self._model.tokenizer  # type: ignore[no-any-return]
+        """The model's own tokenizer, to count word-pieces exactly as the model will; behind the
+        embedder's lock, like :meth:`embed` (the chunker and a query may tokenize at once)."""
+        return _LockedTokenizer(self._model.tokenizer, self._lock)
 
     @property
     def content_tokens(self) -> int:
         """Word-pieces of text that fit in one pass, after the special tokens ([CLS], [SEP])."""
-        special = len(self._model.tokenizer("", add_special_tokens=True)["input_ids"])
+        special = len(self.tokenizer("", add_special_tokens=True)["input_ids"])
         return self.max_tokens - special
 
     def embed(
@@ -143,4 +157,5 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """Embed one query; returns a (dimension,) unit vector."""
-        return self.embed([text])[0]
+        vector: np.ndarray = self.embed([text])[0]
+        return vector

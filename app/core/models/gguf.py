@@ -21,7 +21,7 @@ _SCALAR = {
 }
 _STRING, _ARRAY = 8, 9
 # Keys worth keeping in full; the tokenizer's vocabulary arrays are skipped.
-_KEEP_ARRAYS = frozenset()
+_KEEP_ARRAYS: frozenset[str] = frozenset()
 
 
 @dataclass

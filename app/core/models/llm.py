@@ -19,14 +19,7 @@ from typing import Any
 from app.core.errors import ModelError
 from app.core.models.gguf import GGUFInfo, read_gguf_info
 from app.core.models.templates import ChatTemplate, ThinkFilter
-
-
-@dataclass(frozen=True)
-class Message:
-    """One turn of a conversation."""
-
-    role: str  # "system" | "user" | "assistant"
-    content: str
+from app.core.values import Message as Message  # a value type, re-exported for the model's callers
 
 
 @dataclass
@@ -43,6 +36,10 @@ class GenerationStats:
 
 class ChatModel:
     """A GGUF chat model loaded with llama-cpp-python.
+
+    Thread rule: one owner (the engine), any thread; a lock lets one generation, prefill or
+    judgement use the llama.cpp context at a time (it is not re-entrant), and ``close`` waits for
+    the one in progress. The GUI asks from its inference lane only.
 
     Args:
         path: The .gguf file; its header is checked before llama.cpp sees it.
@@ -117,7 +114,7 @@ class ChatModel:
     def tokens(self, prompt: str) -> list[int]:
         """The prompt's tokens with exactly one BOS where the model wants one: templates that
         write the BOS themselves (Llama 3, Gemma, Mistral) must not get a second."""
-        toks = self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        toks: list[int] = list(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
         bos = self._llm.token_bos()
         if self._llm._model.add_bos_token() and bos != -1 and toks[:1] != [bos]:
             toks.insert(0, bos)

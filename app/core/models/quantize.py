@@ -144,8 +144,7 @@ def _child(src: str, dst: str, ftype: int, threads: int, allow: bool, events: An
 
     pending = [""]
 
-    @llama_cpp.llama_log_callback
-    def log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    def on_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
         pending[0] += text.decode("utf-8", errors="replace")
         *lines, pending[0] = pending[0].split("\n")
         for line in lines:
@@ -156,6 +155,7 @@ def _child(src: str, dst: str, ftype: int, threads: int, allow: bool, events: An
                 events.put(("progress", int(m.group(1)), int(m.group(2)), m.group(3)))
             events.put(("log", line.strip()))
 
+    log = llama_cpp.llama_log_callback(on_log)  # kept referenced while llama.cpp may call it
     llama_cpp.llama_log_set(log, ctypes.c_void_p(0))
     llama_cpp.llama_backend_init()
     params = llama_cpp.llama_model_quantize_default_params()

@@ -18,8 +18,15 @@ from typing import Any
 from app.core.errors import ModelError
 from app.core.models import shipped
 from app.core.models.gguf import GGUFInfo, read_gguf_info
+from app.core.models.quantize import TYPES as QUANT_TYPES
+from app.core.models.quantize import UNQUANTIZED, QuantizeCancelled, QuantizeResult, quantize
 from app.core.models.registry import AdapterEntry, HashCache, ModelEntry, ModelRegistry, key_for
 from app.core.models.speeds import Speed, SpeedLog
+from app.core.models.templates import NO_TEMPLATE_NOTE
+
+# Re-exported for the front ends, which reach models through this service only.
+__all__ = ["NO_TEMPLATE_NOTE", "QUANT_TYPES", "UNQUANTIZED", "ModelService", "ModelView", "QuantizeCancelled",
+           "QuantizeResult", "check_chat_model"]
 
 # Architectures that make vectors, not text: llama.cpp loads them, but they cannot answer.
 ENCODER_ARCHITECTURES = frozenset({"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "t5encoder", "clip",
@@ -138,7 +145,8 @@ class ModelService:
         bundled = self.bundled_paths()
         return bundled[0][1] if bundled else None
 
-    def models(self, *, hashes: bool = True, progress: Callable[[str, int, int], None] | None = None) -> list[ModelView]:
+    def models(self, *, hashes: bool = True,
+               progress: Callable[[str, int, int], None] | None = None) -> list[ModelView]:
         """Every chat model: the bundled ones, then those added, in the order they were added.
 
         Args:
@@ -293,6 +301,18 @@ class ModelService:
         self._update_settings(chat_model=None if is_first_bundled else str(view.path))
         view.default = True
         return view
+
+    # -- quantizing -------------------------------------------------------------------------
+
+    def quantize(self, src: Path, qtype: str, *, output: Path | None = None, allow_requantize: bool = False,
+                 progress: Callable[[int, int, str], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None,
+                 add: bool = False) -> tuple[QuantizeResult, ModelView | None]:
+        """Quantize the model file ``src`` (see :func:`app.core.models.quantize.quantize`); with
+        ``add`` the result joins the library (referenced where it was written)."""
+        result = quantize(src, qtype, output=output, allow_requantize=allow_requantize, progress=progress,
+                          cancelled=cancelled)
+        return result, (self.add(result.output, copy=False) if add else None)
 
     # -- adapters ---------------------------------------------------------------------------
 

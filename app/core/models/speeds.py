@@ -29,7 +29,8 @@ class Speed:
 
     def describe(self) -> str:
         rate = f", then {self.tokens_per_s:.0f} tokens/s" if self.tokens_per_s else ""
-        return f"first words after {self.first_word_s:.1f} s on this computer{rate} ({self.answers} answer{'s' if self.answers != 1 else ''})"
+        answers = f"{self.answers} answer{'s' if self.answers != 1 else ''}"
+        return f"first words after {self.first_word_s:.1f} s on this computer{rate} ({answers})"
 
 
 class SpeedLog:

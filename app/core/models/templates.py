@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import jinja2
+
 from app.core.errors import ModelError
 
 #: The fallback for models without a template of their own (base models).
@@ -41,6 +43,9 @@ PLAIN_STOP = "### Question:"
 NO_TEMPLATE_NOTE = "no chat template: a plain question/answer format is used (answers may be rough)"
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 _PROBE_SYSTEM, _PROBE_USER = "SYSTEM-PROBE-7f3a", "USER-PROBE-7f3a"
+# What a template raises: raise_exception() gives ValueError; Jinja its own errors; a template that
+# indexes messages it was not given, the lookup errors.
+_TEMPLATE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, jinja2.TemplateError)
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ class ChatTemplate:
         self.system_role = self._has_system_role()
         try:
             probe = self._render([Turn("user", _PROBE_USER)])
-        except Exception:
+        except _TEMPLATE_ERRORS:
             probe = ""  # a template that needs more than one question; render() will say so when used
         # The answer starts inside a reasoning block the template itself opened (DeepSeek-R1).
         self.opens_thinking = probe.rstrip().endswith(THINK_OPEN)
@@ -81,7 +86,7 @@ class ChatTemplate:
     def _has_system_role(self) -> bool:
         try:
             out = self._render([Turn("system", _PROBE_SYSTEM), Turn("user", _PROBE_USER)])
-        except Exception:
+        except _TEMPLATE_ERRORS:
             return False  # "System role not supported"
         return _PROBE_SYSTEM in out
 

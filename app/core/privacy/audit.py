@@ -25,6 +25,7 @@ import hmac
 import itertools
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +49,8 @@ AUDIT_EXPORTED = "audit.exported"
 APPLOCK_SET = "applock.set"
 APPLOCK_CLEARED = "applock.cleared"
 APPLOCK_UNLOCK_FAILED = "applock.unlock_failed"
+CHAT_SERVER_SWITCHED = "chat_server.switched"  # between the local model and a team server
+CHAT_SERVER_CONNECTED = "chat_server.connected"
 
 
 class AuditError(SanctumError):
@@ -94,7 +97,7 @@ def _aad(seq: int, prev: str) -> bytes:
 def _file_lock(path: Path) -> Iterator[None]:
     """An exclusive lock between processes (the GUI and a CLI command may append at once)."""
     with open(path, "a+b") as fh:
-        if os.name == "nt":  # pragma: no cover - Windows
+        if sys.platform == "win32":  # pragma: no cover - Windows
             import msvcrt
 
             msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
@@ -133,6 +136,9 @@ def _last_line(fh: IO[bytes]) -> bytes | None:
 
 class AuditLog:
     """Appends records to, verifies and exports the audit log of one data directory.
+
+    Thread rule: any thread, and any process (the GUI and a CLI command at once): each append
+    holds an exclusive lock on ``audit.lock`` from reading the last record to writing the new one.
 
     Args:
         path: The log file (``audit.log``); ``audit.head`` and ``audit.lock`` sit beside it.
@@ -222,7 +228,8 @@ class AuditLog:
                 item = json.loads(raw)
                 seq, rec_prev, data, digest = int(item["seq"]), str(item["prev"]), str(item["data"]), str(item["hash"])
             except (ValueError, KeyError, TypeError):
-                return AuditCheck(False, index - 1, index, f"record {index} is not a readable record (damaged or cut short)")
+                return AuditCheck(False, index - 1, index,
+                                  f"record {index} is not a readable record (damaged or cut short)")
             if seq != index:
                 what = "missing (deleted)" if seq > index else "out of order or duplicated"
                 return AuditCheck(False, index - 1, index, f"record {index} is {what}: found record {seq} in its place")
@@ -230,7 +237,8 @@ class AuditLog:
                 return AuditCheck(False, index - 1, index,
                                   f"record {index} does not follow record {index - 1}: the chain is broken there")
             if _chain_hash(seq, rec_prev, data) != digest:
-                return AuditCheck(False, index - 1, index, f"record {index} was altered: its hash does not match its content")
+                return AuditCheck(False, index - 1, index,
+                                  f"record {index} was altered: its hash does not match its content")
             try:
                 self._cipher.decrypt_text(data, aad=_aad(seq, rec_prev))
             except DataLocked:

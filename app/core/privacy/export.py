@@ -112,9 +112,10 @@ def conversation_from_json(data: Any) -> Conversation:
         raise ExportError('a conversation must be a JSON object with a "turns" list (or a list of turns)')
     turns = []
     for i, raw in enumerate(data["turns"], start=1):
-        if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or raw.get("role") not in ("user", "assistant"):
+        if (not isinstance(raw, dict) or not isinstance(raw.get("text"), str)
+                or raw.get("role") not in ("user", "assistant")):
             raise ExportError(f'turn {i} needs "role" ("user" or "assistant") and "text"')
-        cites = []
+        cites: list[Citation] = []
         for c in raw.get("citations") or []:
             if not isinstance(c, dict) or "path" not in c:
                 raise ExportError(f'a citation in turn {i} needs at least a "path"')
@@ -158,13 +159,34 @@ def load_conversation(path: Path) -> Conversation:
     return conversation_from_json(data)
 
 
-def _redactor(enabled: bool, counts: Counter[str]) -> Callable[[str], str]:
+def _texts(conv: Conversation) -> list[str]:
+    """Every piece of the conversation an export writes (and redacts)."""
+    texts = [conv.title]
+    for turn in conv.turns:
+        texts.append(turn.text)
+        quoted: list[Citation | Evidence] = [*turn.evidence, *turn.citations]
+        texts += [part for q in quoted for part in (q.text, _where(q))]
+    return [t for t in texts if t]
+
+
+def _redactor(enabled: bool, counts: Counter[str], conv: Conversation) -> Callable[[str], str]:
+    """Redacts each piece; a name found in any piece is redacted in all of them ("On call: Okafor")."""
+    if not enabled:
+        return lambda text: text
+    # Each piece is searched once (names need a language model); the names found anywhere are then
+    # looked for everywhere.
+    found = {text: redaction.find_personal_data(text) for text in dict.fromkeys(_texts(conv))}
+    names = [f.text for findings in found.values() for f in findings if f.kind == redaction.NAME]
+
     def apply(text: str) -> str:
-        if not enabled or not text:
+        if not text:
             return text
-        for f in redaction.find_personal_data(text):
-            counts[f.kind] += 1
-        return redaction.redact(text)
+        findings = found.get(text)
+        if findings is None:
+            findings = redaction.find_personal_data(text)
+        findings = redaction.with_known_names(text, findings, names)
+        counts.update(f.kind for f in findings)
+        return redaction.apply(text, findings)
 
     return apply
 
@@ -180,7 +202,7 @@ def _where(c: Citation | Evidence) -> str:
 def to_markdown(conv: Conversation, *, redact: bool = False, counts: Counter[str] | None = None) -> str:
     """The conversation as Markdown (questions as headings' bodies, answers with their sources)."""
     counts = counts if counts is not None else Counter()
-    r = _redactor(redact, counts)
+    r = _redactor(redact, counts, conv)
     lines = [f"# {r(conv.title)}", ""]
     stamp = conv.created or datetime.now(UTC).isoformat(timespec="minutes")
     lines += [f"_Exported from Sanctum on {stamp}" + (", personal data redacted" if redact else "") + "._", ""]
@@ -213,7 +235,7 @@ def write_pdf(conv: Conversation, path: Path, *, redact: bool = False, counts: C
     from fpdf import FPDF
 
     counts = counts if counts is not None else Counter()
-    r = _redactor(redact, counts)
+    r = _redactor(redact, counts, conv)
     pdf = FPDF(format="A4")
     pdf.set_title(r(conv.title))
     pdf.set_creator("Sanctum")
@@ -264,7 +286,8 @@ def write_pdf(conv: Conversation, path: Path, *, redact: bool = False, counts: C
     return path
 
 
-def export_conversation(conv: Conversation, path: Path, *, fmt: str | None = None, redact: bool = False) -> ExportResult:
+def export_conversation(conv: Conversation, path: Path, *, fmt: str | None = None,
+                        redact: bool = False) -> ExportResult:
     """Write ``conv`` to ``path`` as Markdown or PDF (from ``fmt``, else the file's suffix).
 
     Raises:

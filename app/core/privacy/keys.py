@@ -22,7 +22,7 @@ from typing import Any
 
 from app.core.config import atomic_write_text
 from app.core.crypto import KEY_BYTES, Cipher, DataLocked
-from app.core.errors import SanctumError
+from app.core.errors import PassphraseRequired as PassphraseRequired  # re-exported for the callers of keys
 
 SERVICE = "Sanctum"
 KEYINFO = "keyinfo.json"
@@ -31,10 +31,6 @@ _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 
 #: Asks the user for a passphrase: (prompt, creating a new one?) -> passphrase, or None if it can't.
 PassphraseProvider = Callable[[str, bool], "str | None"]
-
-
-class PassphraseRequired(SanctumError):
-    """No keyring is available and no passphrase could be asked for."""
 
 
 def _b64(data: bytes) -> str:
@@ -63,7 +59,7 @@ def keyring_usable() -> bool:
         if isinstance(backend, fail.Keyring):
             return False
         return float(getattr(backend, "priority", 0)) > 0
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure of the keyring library means: no usable keyring
         return False
 
 

@@ -81,6 +81,8 @@ class NetGuard:
         self._installed = False
         self._proven = False
         self._testing = threading.local()
+        self._servers: dict[tuple[str, int], set[str]] = {}  # (host, port) typed by the user -> its addresses
+        self._change_listeners: list[Callable[[], None]] = []
 
     @property
     def active(self) -> bool:
@@ -103,6 +105,66 @@ class NetGuard:
         with self._lock:
             self._listeners.append(callback)
 
+    # -- configured servers (team mode) -----------------------------------------------------
+
+    @property
+    def servers(self) -> list[tuple[str, int]]:
+        """The servers the user configured, as (host, port), in the order they were allowed."""
+        with self._lock:
+            return list(self._servers)
+
+    def allow_server(self, host: str, port: int) -> None:
+        """Let this process reach exactly ``host:port`` (a team server the user typed), nothing more.
+
+        The name is looked up once, now (that lookup, and later ones of the same name, pass);
+        connections pass only to the addresses it resolved to, on that port.
+        """
+        name = host.strip("[]").lower()
+        with self._lock:
+            self._servers[(name, port)] = set()
+        try:
+            infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+        except OSError:
+            infos = []
+        with self._lock:
+            self._servers[(name, port)] = {str(info[4][0]).split("%", 1)[0] for info in infos} | {name}
+        self._changed()
+
+    def forget_server(self, host: str, port: int) -> None:
+        """Stop allowing ``host:port`` (the user went back to the local model)."""
+        with self._lock:
+            removed = self._servers.pop((host.strip("[]").lower(), port), None)
+        if removed is not None:
+            self._changed()
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` when the allowed servers change (from the thread that changed them)."""
+        with self._lock:
+            self._change_listeners.append(callback)
+
+    def _changed(self) -> None:
+        with self._lock:
+            listeners = list(self._change_listeners)
+        for listener in listeners:
+            with contextlib.suppress(Exception):
+                listener()
+
+    def _is_allowed_server(self, host: object, port: object | None) -> bool:
+        if not self._servers:
+            return False
+        if isinstance(host, bytes):
+            host = host.decode("ascii", "replace")
+        if not isinstance(host, str):
+            return False
+        name = host.strip("[]").split("%", 1)[0].lower()
+        with self._lock:
+            for (server, server_port), addresses in self._servers.items():
+                if port is None and name == server:
+                    return True  # the name lookup of a configured server
+                if port == server_port and name in addresses:
+                    return True
+        return False
+
     # -- the hook ---------------------------------------------------------------------------
 
     def _hook(self, event: str, args: tuple[object, ...]) -> None:
@@ -115,11 +177,14 @@ class NetGuard:
             host = address[0] if isinstance(address, tuple) and address else address
             if _is_loopback(host):
                 return
+            port = address[1] if isinstance(address, tuple) and len(address) > 1 else None
+            if port is not None and self._is_allowed_server(host, port):
+                return
             self._refuse(event, _describe(address))
         elif event in _LOOKUPS:
             target = args[0] if args else None
             host = target[0] if isinstance(target, tuple) and target else target
-            if _is_loopback(host):
+            if _is_loopback(host) or self._is_allowed_server(host, None):
                 return
             self._refuse(event, _describe(target))
 

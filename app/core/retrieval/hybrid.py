@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.ingest.textitems import context_header
 from app.core.models.embedder import Embedder
+from app.core.storage.headers import context_header
 from app.core.storage.keywords import KeyedCipher, KeywordIndex
 from app.core.storage.registry import READY, Library
 from app.core.storage.vectors import Hit, VectorStore

@@ -9,6 +9,7 @@ Only ids, roles, order, timestamps and the chosen document ids (hashes of paths)
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -16,14 +17,23 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from app.core.crypto import Cipher
 from app.core.errors import SanctumError
-from app.core.models.llm import Message
 from app.core.storage.sqlite_tx import transaction
+from app.core.values import (  # value types, re-exported for the store's callers
+    ASSISTANT,
+    NEW_TITLE,
+    USER,
+    Citation,
+    Conversation,
+    EvidenceQuote,
+    Message,
+    StoredMessage,
+)
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -45,96 +55,17 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_conv ON messages(conv_id, seq);
 """
-NEW_TITLE = "New conversation"
-USER, ASSISTANT = "user", "assistant"
 
 
 class ConversationNotFound(SanctumError):
     """The conversation was deleted (perhaps in another window)."""
 
 
-@dataclass(frozen=True)
-class Citation:
-    """A cited passage, kept as plain data with the message that cites it."""
-
-    n: int
-    path: str
-    page: int | None
-    label: str | None
-    text: str
-    doc_id: str = ""
-    score: float = 0.0
-
-
-@dataclass(frozen=True)
-class EvidenceQuote:
-    """A sentence of a cited passage that supports an answer, kept verbatim with the answer.
-
-    Attributes:
-        n: The number of the cited passage it comes from (a :class:`Citation`'s ``n``).
-        path: The file.
-        page: 1-based page/slide/sheet, or None.
-        label: "Page 3", "Slide 2", "Sheet 'Q1'" or None.
-        text: The sentence as shown to the user.
-        quote: The exact slice of the passage's text to highlight in the source viewer.
-    """
-
-    n: int
-    path: str
-    page: int | None
-    label: str | None
-    text: str
-    quote: str
-
-    def where(self) -> str:
-        name = Path(self.path).name
-        return f"{name}, {self.label}" if self.label else name
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    """One turn as saved.
-
-    Attributes:
-        msg_id: Its id.
-        role: "user" or "assistant".
-        text: What was said.
-        citations: The passages an answer cites (empty for questions).
-        created_at: Seconds since the epoch.
-        cancelled: The answer was stopped before it was finished.
-        grounded: False when the documents held nothing on the question.
-        evidence: The sentences of the cited passages that hold the answer's facts, verbatim.
-        supported: False when the answer's facts were not found in the passages it cites; None
-            when there was nothing to check (and for messages saved before this was recorded).
-        declined: The answer says the documents do not cover the question.
-    """
-
-    msg_id: str
-    role: str
-    text: str
-    citations: list[Citation] = field(default_factory=list)
-    created_at: float = 0.0
-    cancelled: bool = False
-    grounded: bool = True
-    evidence: list[EvidenceQuote] = field(default_factory=list)
-    supported: bool | None = None
-    declined: bool = False
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """A conversation's header (no messages)."""
-
-    conv_id: str
-    title: str
-    doc_ids: list[str] | None
-    created_at: float
-    updated_at: float
-    model_key: str | None = None  # the chat model it is answered with (None: the default model)
-
-
 class ConversationStore:
     """Lists, creates, renames and deletes conversations; appends and reads their messages.
+
+    Thread rule: any thread; one lock serialises the SQLite connection, statements and
+    transactions alike.
 
     Args:
         db_path: The SQLite file.
@@ -267,7 +198,8 @@ class ConversationStore:
         with self._tx() as db:
             if db.execute("SELECT 1 FROM conversations WHERE conv_id = ?", (conv_id,)).fetchone() is None:
                 raise ConversationNotFound("this conversation no longer exists")
-            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conv_id = ?", (conv_id,)).fetchone()[0]
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conv_id = ?",
+                             (conv_id,)).fetchone()[0]
             db.execute(
                 "INSERT INTO messages (msg_id, conv_id, seq, role, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (msg_id, conv_id, seq, role, self._seal(body, msg_id, "body"), now),
@@ -281,7 +213,7 @@ class ConversationStore:
         with self._tx() as db:
             db.execute("DELETE FROM messages WHERE msg_id = ?", (msg_id,))
 
-    def messages(self, conv_id: str) -> list[StoredMessage]:
+    def messages(self, conv_id: str) -> builtins.list[StoredMessage]:  # `list` is a method here
         """A conversation's messages in order."""
         with self._lock:
             rows = self._db.execute("SELECT * FROM messages WHERE conv_id = ? ORDER BY seq", (conv_id,)).fetchall()

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -36,7 +36,17 @@ FORMAT_VERSION = 1
 
 # A short English stop list (the words BM25 gains nothing from); kept in code so the index and
 # its queries always agree on it.
-STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves"])
+STOPWORDS = frozenset([
+    "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be",
+    "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does",
+    "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her",
+    "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself",
+    "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or",
+    "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than",
+    "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those",
+    "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
+    "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves"
+])
 
 _WORD = re.compile(r"\w+")
 # "48,200" and "48 200" in a table are the number 48200 in a question.
@@ -75,7 +85,7 @@ class Analyzer:
     def __init__(self) -> None:
         self._local = threading.local()
 
-    def _stemmer(self):  # type: ignore[no-untyped-def]
+    def _stemmer(self) -> Any:  # a PyStemmer Stemmer (untyped library)
         stemmer = getattr(self._local, "stemmer", None)
         if stemmer is None:
             import Stemmer
@@ -99,6 +109,9 @@ class Analyzer:
 
 class KeywordIndex:
     """BM25 over chunks, stored encrypted in one file.
+
+    Thread rule: any thread; one re-entrant lock guards the index in memory and its file, and
+    each thread stems with its own :class:`Analyzer` stemmer (PyStemmer objects are not thread-safe).
 
     Args:
         path: The index file.

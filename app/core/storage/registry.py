@@ -23,16 +23,20 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from app.core.crypto import KEY_BYTES, Cipher
 from app.core.errors import ConfigError, SanctumError
-from app.core.storage.sqlite_tx import transaction
+from app.core.storage.sqlite_tx import SerialConnection
+from app.core.values import (  # value types, re-exported for the registry's callers
+    DEFAULT_LIBRARY,
+    Document,
+    LibraryInfo,
+    WatchedFolder,
+)
 
-DEFAULT_LIBRARY = "My documents"
 _SCHEMA_V1 = """
 CREATE TABLE documents (
     doc_id       TEXT PRIMARY KEY,
@@ -98,33 +102,12 @@ READY, INDEXING, FAILED = "ready", "indexing", "failed"
 _SECRET = ("path", "content_hash", "title", "error")  # columns stored encrypted
 
 
-@dataclass(frozen=True)
-class Document:
-    """One file known to the library."""
-
-    doc_id: str
-    path: str
-    content_hash: str | None
-    size: int | None
-    mtime_ns: int | None
-    format: str | None
-    title: str | None
-    page_count: int | None
-    chunk_count: int
-    status: str
-    error: str | None
-    embedder: str | None
-    added_at: float
-    updated_at: float
-    library: str = DEFAULT_LIBRARY
-
-    @property
-    def name(self) -> str:
-        return Path(self.path).name
-
-
 class Library:
     """The registry of documents, in ``library.sqlite3`` under the data directory.
+
+    Thread rule: any thread may call it. Its one SQLite connection runs one statement or one
+    transaction at a time (:class:`app.core.storage.sqlite_tx.SerialConnection`); a ``batch``
+    holds it until it commits.
 
     Args:
         db_path: The database file.
@@ -135,8 +118,9 @@ class Library:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         self._cipher = cipher
         self._doc_ciphers: dict[str, Cipher] = {}
-        self._db = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
+        raw = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
+        raw.row_factory = sqlite3.Row
+        self._db = SerialConnection(raw)  # the thread rule: one statement or transaction at a time
         self._db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -171,14 +155,14 @@ class Library:
     def close(self) -> None:
         self._db.close()
 
-    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
-        if self._db.in_transaction:  # inside batch(): its transaction holds this write too
-            return nullcontext(self._db)
-        return transaction(self._db)
+    def _tx(self) -> AbstractContextManager[SerialConnection]:
+        # Inside this thread's batch(): its transaction holds this write too. Another thread's
+        # batch is waited for (the connection's lock), never joined.
+        return self._db.transaction(join=True)
 
-    def batch(self) -> AbstractContextManager[sqlite3.Connection]:
+    def batch(self) -> AbstractContextManager[SerialConnection]:
         """Several writes as one transaction (one disk sync instead of one per write): all or none."""
-        return transaction(self._db)
+        return self._db.transaction()
 
     def doc_id_for(self, path: Path | str) -> str:
         """A stable id for a file path: a keyed hash, so the id does not reveal the path."""
@@ -257,8 +241,8 @@ class Library:
         """Record that a file's chunks are about to change; returns its doc_id.
 
         The document gets a fresh key: chunks written before (and any copy the store keeps of
-        them) can no longer be read once this commits. ``library`` moves the document there; None keeps a known document where it is and puts a
-        new one in the default library.
+        them) can no longer be read once this commits. ``library`` moves the document there; None
+        keeps a known document where it is and puts a new one in the default library.
         """
         doc_id = self.doc_id_for(path)
         now = time.time()
@@ -439,26 +423,6 @@ class Library:
 
 class UnknownLibrary(SanctumError):
     """A library name that does not exist."""
-
-
-@dataclass(frozen=True)
-class LibraryInfo:
-    """A library and what it holds."""
-
-    name: str
-    created_at: float
-    documents: int
-    ready: int
-    chunks: int
-
-
-@dataclass(frozen=True)
-class WatchedFolder:
-    """A folder whose files a library follows."""
-
-    path: Path
-    library: str
-    added_at: float
 
 
 def _library_name(name: str) -> str:

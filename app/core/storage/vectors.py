@@ -58,6 +58,10 @@ class Hit:
 class VectorStore:
     """Chunks and their vectors in a Chroma ``PersistentClient``.
 
+    Thread rule: any thread may query; Chroma serialises its own reads and writes. Writes come
+    from one ingest at a time (the GUI's ingest lane, a CLI command), so a document's chunks are
+    never written by two threads at once.
+
     Args:
         folder: Where Chroma keeps its files.
         embedder_id: Identifies the embedding model; a library indexed with another model cannot

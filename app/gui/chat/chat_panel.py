@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.storage.conversations import USER, StoredMessage
+from app.core.values import USER, StoredMessage
 from app.gui import theme
 from app.gui.chat.message_widget import MessageWidget
 
@@ -312,6 +314,12 @@ class ChatPanel(QWidget):
 
     def set_scope(self, text: str) -> None:
         self.scope_button.setText(text)
+
+    def stop_saving_drafts(self) -> None:
+        """Report no more drafts (before the data folder is wiped: nothing may be written after)."""
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.sig_draft_changed.disconnect()
+        self._draft_timer.stop()
 
     def set_draft(self, text: str) -> None:
         self.input.blockSignals(True)

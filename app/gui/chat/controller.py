@@ -7,13 +7,14 @@ import dataclasses
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
+from app.core.answer.conversations import ConversationService
 from app.core.engine import Engine
-from app.core.storage.conversations import USER, Conversation, ConversationStore, StoredMessage
+from app.core.values import USER, Conversation, StoredMessage
 from app.gui.chat.chat_panel import ChatPanel
 from app.gui.chat.conversation_list_panel import ConversationListPanel
 from app.gui.chat.message_widget import MessageWidget
 from app.gui.chat.workers import AskWorker
-from app.gui.tasks import Lanes
+from app.gui.tasks import Lanes, user_message
 
 
 class ChatController(QObject):
@@ -54,8 +55,8 @@ class ChatController(QObject):
         conversations.sig_renamed.connect(self._on_list_renamed)
         conversations.sig_deleted.connect(self._on_list_deleted)
 
-    def store(self) -> ConversationStore:
-        return self.engine.conversations()
+    def store(self) -> ConversationService:
+        return self.engine.conversation_service()
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -69,8 +70,8 @@ class ChatController(QObject):
         if self.current is None and items and not self.chat.messages:
             self.open_conversation(items[0].conv_id)
 
-    def _on_store_failed(self, message: str) -> None:
-        self.sig_message.emit(f"Saved conversations could not be opened: {message}")
+    def _on_store_failed(self, error: BaseException) -> None:
+        self.sig_message.emit(f"Saved conversations could not be opened: {user_message(error)}")
 
     def refresh_list(self) -> None:
         self.load()
@@ -97,7 +98,7 @@ class ChatController(QObject):
             return store.get(conv_id), store.messages(conv_id), store.draft(conv_id)
 
         self.lanes.run(self.lanes.io, read, self._on_conversation_read,
-                       lambda m: self.sig_message.emit(f"This conversation could not be opened: {m}"))
+                       lambda e: self.sig_message.emit(f"This conversation could not be opened: {user_message(e)}"))
 
     def _on_conversation_read(self, result: tuple[Conversation, list[StoredMessage], str]) -> None:
         conversation, messages, draft = result
@@ -114,7 +115,7 @@ class ChatController(QObject):
 
     def _on_list_renamed(self, conv_id: str, title: str) -> None:
         self.lanes.run(self.lanes.io, lambda: self.store().rename(conv_id, title), lambda _: self.refresh_list(),
-                       lambda m: self.sig_message.emit(f"Could not rename: {m}"))
+                       lambda e: self.sig_message.emit(f"Could not rename: {user_message(e)}"))
         if self.current and self.current.conv_id == conv_id:
             self.chat.set_title(title)
 
@@ -124,7 +125,7 @@ class ChatController(QObject):
         if self.current and self.current.conv_id == conv_id:
             self.new_conversation()
         self.lanes.run(self.lanes.io, lambda: self.store().delete(conv_id), lambda _: self.refresh_list(),
-                       lambda m: self.sig_message.emit(f"Could not delete: {m}"))
+                       lambda e: self.sig_message.emit(f"Could not delete: {user_message(e)}"))
 
     def set_scope(self, doc_ids: list[str] | None) -> None:
         """Restrict the open conversation to some documents (None: the whole library)."""
@@ -134,7 +135,7 @@ class ChatController(QObject):
             conv_id = self.current.conv_id
             self.current = dataclasses.replace(self.current, doc_ids=doc_ids)
             self.lanes.run(self.lanes.io, lambda: self.store().restrict(conv_id, doc_ids),
-                           on_failed=lambda m: self.sig_message.emit(f"Could not save the choice: {m}"))
+                           on_failed=lambda e: self.sig_message.emit(f"Could not save the choice: {user_message(e)}"))
         self._update_scope()
 
     _pending_scope: list[str] | None = None
@@ -259,8 +260,9 @@ class ChatController(QObject):
         if self._answer is not None and self._showing_worker():
             self._answer.set_reasoning(text)
 
-    @Slot(str)
-    def _on_worker_failed(self, message: str) -> None:
+    @Slot(object)
+    def _on_worker_failed(self, error: BaseException) -> None:
+        message = user_message(error)
         if self._answer is not None and self._showing_worker():
             self._answer.set_status(f"The answer could not be completed: {message}", kind="error")
         self.sig_message.emit(message)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.storage.conversations import Conversation
+from app.core.values import Conversation
 from app.gui import theme
 from app.gui.chat.conversation_list_model import ConversationListModel, ConvIdRole
 

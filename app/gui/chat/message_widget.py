@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.storage.conversations import USER, Citation, EvidenceQuote
+from app.core.values import USER, Citation, EvidenceQuote
 from app.gui import theme
 
 NOT_SUPPORTED = "Not found in your documents — check before relying on it."

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.storage.registry import Document
+from app.core.values import Document
 
 
 class ScopeDialog(QDialog):

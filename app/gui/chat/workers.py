@@ -13,18 +13,9 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QRunnable, Signal, Slot
 
+from app.core.answer.conversations import ConversationService, history, title_from
 from app.core.answer.service import AskService, Done, Evidence, Passage, Sources, Token
-from app.core.storage.conversations import (
-    ASSISTANT,
-    USER,
-    Citation,
-    ConversationStore,
-    EvidenceQuote,
-    StoredMessage,
-    history,
-    title_from,
-)
-from app.gui.tasks import user_message
+from app.core.values import ASSISTANT, USER, Citation, EvidenceQuote, StoredMessage
 
 BATCH_S = 0.04  # tokens are sent to the UI at most every 40 ms
 
@@ -56,7 +47,7 @@ class AskSignals(QObject):
     sig_reasoning = Signal(str)
     """Emitted with a reasoning model's <think> text (kept apart from the answer), before sig_finished."""
 
-    sig_failed = Signal(str)
+    sig_failed = Signal(object)
     """Emitted with a user-facing message when answering failed (sig_finished follows)."""
 
 
@@ -77,7 +68,7 @@ class AskWorker(QRunnable):
         self,
         *,
         ask: Callable[[], AskService],
-        store: Callable[[], ConversationStore],
+        store: Callable[[], ConversationService],
         conv_id: str | None,
         question: str,
         doc_ids: Sequence[str] | None = None,
@@ -103,7 +94,7 @@ class AskWorker(QRunnable):
     def run(self) -> None:
         parts: list[str] = []
         done: Done | None = None
-        store: ConversationStore | None = None
+        store: ConversationService | None = None
         try:
             store = self._store()
             if self.conv_id is None:
@@ -135,12 +126,12 @@ class AskWorker(QRunnable):
                         self.signals.sig_reasoning.emit(done.thinking)
             if pending:
                 self.signals.sig_text.emit(pending)
-        except BaseException as exc:
-            self.signals.sig_failed.emit(user_message(exc))
+        except BaseException as exc:  # noqa: BLE001 - handed to the UI thread, which reports it
+            self.signals.sig_failed.emit(exc)
         finally:
             self.signals.sig_finished.emit(self._save(store, parts, done))
 
-    def _save(self, store: ConversationStore | None, parts: list[str], done: Done | None) -> StoredMessage | None:
+    def _save(self, store: ConversationService | None, parts: list[str], done: Done | None) -> StoredMessage | None:
         evidence: list[EvidenceQuote] = []
         supported: bool | None = None
         declined = False
@@ -156,6 +147,6 @@ class AskWorker(QRunnable):
         try:
             return store.append(self.conv_id, ASSISTANT, text, citations=cites, cancelled=cancelled,
                                 grounded=grounded, evidence=evidence, supported=supported, declined=declined)
-        except Exception as exc:
-            self.signals.sig_failed.emit(user_message(exc))
+        except Exception as exc:  # noqa: BLE001 - handed to the UI thread, which reports it
+            self.signals.sig_failed.emit(exc)
             return None

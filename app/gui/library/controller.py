@@ -9,11 +9,11 @@ from PySide6.QtWidgets import QWidget
 
 from app.core.engine import Engine
 from app.core.ingest.service import FileOutcome, IngestProgress
-from app.core.storage.registry import Document
+from app.core.values import Document
 from app.gui.library.library_panel import LibraryPanel
 from app.gui.library.password import DocumentPasswordBroker
 from app.gui.library.workers import IngestWorker
-from app.gui.tasks import Lanes
+from app.gui.tasks import Lanes, user_message
 
 
 class LibraryController(QObject):
@@ -39,7 +39,7 @@ class LibraryController(QObject):
         panel.sig_remove.connect(self.remove)
 
     def refresh(self) -> None:
-        self.lanes.run(self.lanes.io, lambda: self.engine.library.all(), self._on_library_read,
+        self.lanes.run(self.lanes.io, lambda: self.engine.document_service().all(), self._on_library_read,
                        self._on_library_failed)
 
     def _on_library_read(self, docs: list[Document]) -> None:
@@ -47,7 +47,8 @@ class LibraryController(QObject):
         self.panel.set_opened()
         self.sig_documents.emit(docs)
 
-    def _on_library_failed(self, message: str) -> None:
+    def _on_library_failed(self, error: BaseException) -> None:
+        message = user_message(error)
         if self.panel.opening:
             self.panel.set_opened(error=message)
         self.sig_message.emit(f"The library could not be read: {message}")
@@ -110,16 +111,11 @@ class LibraryController(QObject):
         """Remove documents (after the batch being read, in the same lane: never mid-write)."""
 
         def work() -> int:
-            service = self.engine.ingest_service()
+            documents = self.engine.document_service()
             removed = 0
-            for p in paths:
-                if service.remove(Path(p)):
+            for p in paths:  # a failed file is in the library too (removed the same way); a skipped one only on screen
+                if documents.remove(p) is not None:
                     removed += 1
-                else:  # a failed file is in the library too; a skipped one only on screen
-                    doc = self.engine.library.get(Path(p))
-                    if doc is not None:
-                        self.engine.library.delete(doc.doc_id)
-                        removed += 1
             return removed
 
         def done(n: int) -> None:
@@ -127,4 +123,5 @@ class LibraryController(QObject):
             self.panel.model.set_documents([])  # cleared first so skipped rows go too
             self.refresh()
 
-        self.lanes.run(self.lanes.ingest, work, done, lambda m: self.sig_message.emit(f"Could not remove: {m}"))
+        self.lanes.run(self.lanes.ingest, work, done,
+                       lambda e: self.sig_message.emit(f"Could not remove: {user_message(e)}"))

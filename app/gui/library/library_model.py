@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 from app.core.ingest.service import FileOutcome, IngestProgress
-from app.core.storage.registry import Document
+from app.core.values import Document
 
 QUEUED, INDEXING, READY, UNCHANGED, FAILED, SKIPPED = "queued", "indexing", "ready", "unchanged", "failed", "skipped"
 PathRole = Qt.ItemDataRole.UserRole + 1

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from app.core.ingest.service import IngestProgress
 from app.gui import theme
 from app.gui.library.library_model import FAILED, SKIPPED, DetailRole, LibraryModel, PathRole, StateRole
+from app.gui.tasks import user_message
 
 
 class _DocumentDelegate(QStyledItemDelegate):
@@ -222,7 +223,7 @@ class LibraryPanel(QWidget):
         if summary.get("cancelled"):
             report = "Stopped. " + report
         if summary.get("error"):
-            report = f"Reading stopped: {summary['error']}"
+            report = f"Reading stopped: {user_message(summary['error'])}"
         return report
 
     def set_cancelling(self) -> None:

@@ -10,7 +10,6 @@ from PySide6.QtCore import QObject, QRunnable, Signal, Slot
 
 from app.core.errors import Cancelled
 from app.core.ingest.service import FAILED, INGESTED, UNCHANGED, FileOutcome, IngestProgress, IngestService
-from app.gui.tasks import user_message
 
 
 class IngestSignals(QObject):
@@ -24,7 +23,8 @@ class IngestSignals(QObject):
     """Emitted with each file's FileOutcome as soon as it is known."""
 
     sig_finished = Signal(dict)
-    """Emitted once, always: {"ingested", "unchanged", "failed", "cancelled", "error"}."""
+    """Emitted once, always: {"ingested", "unchanged", "failed", "cancelled", "error"}; "error" is the
+    exception that stopped the batch, or None."""
 
 
 class IngestWorker(QRunnable):
@@ -70,8 +70,8 @@ class IngestWorker(QRunnable):
                            password_for=self.password_for)
         except Cancelled:
             summary["cancelled"] = True
-        except BaseException as exc:
-            summary["error"] = user_message(exc)
+        except BaseException as exc:  # noqa: BLE001 - handed to the UI thread in the summary
+            summary["error"] = exc
         finally:
             summary.update({"ingested": counts[INGESTED], "unchanged": counts[UNCHANGED], "failed": counts[FAILED]})
             self.signals.sig_finished.emit(summary)

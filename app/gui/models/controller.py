@@ -106,16 +106,15 @@ class ModelsController(QObject):
         self._change(lambda s: add())
 
     def _on_dialog_quantize(self, key: str, qtype: str, allow: bool) -> None:
-        from app.core.models.quantize import quantize
-
         self._cancel.clear()
         report = self._progress.sig_progress.emit
         source = self.engine.model_service().get(key).path
 
         def work() -> str:
-            result = quantize(source, qtype, allow_requantize=allow, cancelled=self._cancel.is_set,
-                              progress=lambda d, t, name: report(f"Quantizing to {qtype}: {name}", d, t))
-            view = self.engine.model_service().add(result.output, copy=False)
+            result, view = self.engine.model_service().quantize(
+                source, qtype, allow_requantize=allow, cancelled=self._cancel.is_set, add=True,
+                progress=lambda d, t, name: report(f"Quantizing to {qtype}: {name}", d, t))
+            assert view is not None
             return (f"Quantized to {qtype}: {result.output.name}, {result.output_bytes / 1e6:,.0f} MB "
                     f"({result.output_bytes / result.input_bytes:.0%} of the original), added as '{view.key}'.")
 
@@ -132,8 +131,9 @@ class ModelsController(QObject):
 
         def work() -> dict[str, Any]:
             qs = answers.load_questions(Path(questions))
-            return answers.compare_in_app(self.engine, qs, keys, cancelled=self._cancel.is_set,
-                                          progress=lambda d, t, key: report(f"Asking {key}… ({d} of {t} answers)", d, t))
+            return answers.compare_in_app(
+                self.engine, qs, keys, cancelled=self._cancel.is_set,
+                progress=lambda d, t, key: report(f"Asking {key}… ({d} of {t} answers)", d, t))
 
         def shown(results: dict[str, Any]) -> None:
             if self.dialog is None:

@@ -35,9 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.models.quantize import TYPES, UNQUANTIZED
-from app.core.models.service import ModelView
-from app.core.models.templates import NO_TEMPLATE_NOTE
+from app.core.models.service import NO_TEMPLATE_NOTE, QUANT_TYPES, UNQUANTIZED, ModelView
 from app.gui import theme
 
 COLUMNS = ["", "Model", "Family", "Size", "Quantization", "Context", "Chat template", "Licence",
@@ -78,7 +76,7 @@ class QuantizeDialog(QDialog):
         form = QFormLayout(self)
         self.type = QComboBox(self)
         self.type.setAccessibleName("Quantization type")
-        for t in TYPES:
+        for t in QUANT_TYPES:
             self.type.addItem(f"{t} — {QUANT_HELP[t]}", t)
         form.addRow("&Type:", self.type)
         self.requantize = QCheckBox("Quantize it again anyway", self)
@@ -345,7 +343,8 @@ class ModelsDialog(QDialog):
 
     def set_idle(self, text: str, *, error: bool = False) -> None:
         color = theme.error_color() if error else ""
-        self.status.setText(f"<span style='color:{color}'>{html.escape(text, quote=False)}</span>" if error else html.escape(text, quote=False))
+        shown = html.escape(text, quote=False)
+        self.status.setText(f"<span style='color:{color}'>{shown}</span>" if error else shown)
         self.progress.hide()
         self.cancel_button.hide()
         self._update_buttons(busy=False)

@@ -11,9 +11,8 @@ from PySide6.QtCore import QObject, Signal
 
 from app.core.engine import Engine
 from app.core.errors import SanctumError
-from app.core.privacy.audit import APPLOCK_CLEARED, APPLOCK_SET, APPLOCK_UNLOCK_FAILED, AuditCheck
-from app.core.privacy.lock import AppLock
-from app.gui.tasks import Lanes
+from app.core.privacy.service import AuditCheck
+from app.gui.tasks import Failed, Lanes
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +46,8 @@ class PrivacyController(QObject):
     def __init__(self, engine: Engine, lanes: Lanes, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.engine, self.lanes = engine, lanes
-        self.lock = AppLock(engine.paths.root)
-
-    def _audit(self, event: str, **details: Any) -> None:
-        try:
-            self.engine.audit.record(event, **details)
-        except SanctumError as exc:  # the data may be locked; the lock itself still works
-            log.warning("could not record %s in the audit log: %s", event, exc)
+        self.service = engine.privacy_service()
+        self.lock = self.service.lock
 
     # -- app lock ---------------------------------------------------------------------------
 
@@ -69,54 +63,42 @@ class PrivacyController(QObject):
         except SanctumError:
             return None
 
-    def unlock(self, passphrase: str, on_done: Callable[[bool], None], on_failed: Callable[[str], None]) -> None:
+    def unlock(self, passphrase: str, on_done: Callable[[bool], None], on_failed: Failed) -> None:
         """Check the lock passphrase; a wrong one is recorded in the audit log."""
 
-        def work() -> bool:
-            ok = self.lock.verify(passphrase)
-            if not ok:
-                self._audit(APPLOCK_UNLOCK_FAILED)
-            return ok
-
-        self.lanes.run(self.lanes.io, work, on_done, on_failed)
+        self.lanes.run(self.lanes.io, lambda: self.service.unlock(passphrase), on_done, on_failed)
 
     def set_lock(self, passphrase: str, idle_minutes: int, current: str | None,
-                 on_done: Callable[[str], None], on_failed: Callable[[str], None]) -> None:
+                 on_done: Callable[[str], None], on_failed: Failed) -> None:
         """Turn the lock on (``current`` None) or change it."""
 
         def work() -> str:
-            changed = self.lock.enabled
-            self.lock.set(passphrase, idle_minutes=idle_minutes, current=current)
-            self._audit(APPLOCK_SET, idle_minutes=idle_minutes, changed=changed)
+            changed = self.service.set_lock(passphrase, idle_minutes=idle_minutes, current=current)
             return (f"App lock changed: Sanctum locks after {idle_minutes} minutes without use." if changed else
                     f"App lock on: Sanctum asks for the passphrase on start and after {idle_minutes} minutes "
                     "without use.")
 
         self.lanes.run(self.lanes.io, work, lambda text: (self.sig_lock_changed.emit(), on_done(text)), on_failed)
 
-    def clear_lock(self, current: str, on_done: Callable[[str], None], on_failed: Callable[[str], None]) -> None:
+    def clear_lock(self, current: str, on_done: Callable[[str], None], on_failed: Failed) -> None:
         def work() -> str:
-            self.lock.clear(current)
-            self._audit(APPLOCK_CLEARED)
+            self.service.clear_lock(current)
             return "App lock off."
 
         self.lanes.run(self.lanes.io, work, lambda text: (self.sig_lock_changed.emit(), on_done(text)), on_failed)
 
     # -- audit and export -------------------------------------------------------------------
 
-    def verify_audit(self, on_done: Callable[[AuditCheck], None], on_failed: Callable[[str], None]) -> None:
-        self.lanes.run(self.lanes.io, lambda: self.engine.audit.verify(), on_done, on_failed)
+    def verify_audit(self, on_done: Callable[[AuditCheck], None], on_failed: Failed) -> None:
+        self.lanes.run(self.lanes.io, self.service.verify_audit, on_done, on_failed)
 
     def export(self, conv_id: str, path: Path, *, redact: bool, on_done: Callable[[str], None],
-               on_failed: Callable[[str], None]) -> None:
-        """Export a saved conversation (the engine records it in the audit log)."""
-        from app.core.privacy.export import from_saved
+               on_failed: Failed) -> None:
+        """Export a saved conversation (recorded in the audit log)."""
 
         def work() -> str:
-            store = self.engine.conversations()
-            saved = store.get(conv_id)
-            conversation = from_saved(saved.title, saved.created_at, store.messages(conv_id))
-            result = self.engine.export_conversation(conversation, path, redact=redact)
+            conversations = self.engine.conversation_service()
+            result = conversations.export(conversations.get(conv_id), path, redact=redact)
             return describe_export(result, redact)
 
         self.lanes.run(self.lanes.io, work, on_done, on_failed)

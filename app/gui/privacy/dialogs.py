@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.privacy.lock import MIN_LENGTH
+from app.core.privacy.service import MIN_LENGTH
 from app.gui import theme
 
-REDACT_LABEL = "Remove personal data (e-mail, phone, card, IBAN, SSN, NHS numbers, dates of birth)"
+REDACT_LABEL = "Remove personal data (names, e-mail, phone, card, IBAN, SSN, NHS numbers, dates of birth)"
 _FILTERS = {"md": "Markdown (*.md)", "pdf": "PDF (*.pdf)"}
 
 

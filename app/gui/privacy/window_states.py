@@ -6,23 +6,56 @@ the app lock (on start and after idle time), opening the data folder, and wiping
 
 from __future__ import annotations
 
-import contextlib
 import html
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QDialog
 
-from app.core.crypto import DataLocked
-from app.core.errors import ConfigError, SanctumError
-from app.core.privacy.keys import PassphraseRequired
+from app.core.errors import ConfigError, DataLocked, PassphraseRequired
 from app.gui.privacy.dialogs import WipeDialog
+from app.gui.tasks import user_message
 
 if TYPE_CHECKING:
-    from app.gui.main_window import MainWindow
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QStackedWidget, QStatusBar, QWidget
+
+    from app.core.engine import Engine
+    from app.gui.chat.chat_panel import ChatPanel
+    from app.gui.chat.controller import ChatController
+    from app.gui.library.controller import LibraryController
+    from app.gui.privacy.controller import PrivacyController
+    from app.gui.privacy.idle import IdleWatcher
+    from app.gui.privacy.screens import LockScreen, NoticeScreen
+    from app.gui.tasks import Lanes
 
 log = logging.getLogger(__name__)
+
+
+class StatesHost(Protocol):
+    """What WindowStates needs of the window that holds it (the main window provides it); named
+    here so that this module does not import the main window, which imports it."""
+
+    engine: Engine
+    lanes: Lanes
+    stack: QStackedWidget
+    splitter: QWidget
+    lock_screen: LockScreen
+    notice: NoticeScreen
+    overlay: QWidget
+    privacy: PrivacyController
+    idle: IdleWatcher
+    chat: ChatPanel
+    chats: ChatController
+    docs: LibraryController
+    content_actions: list[QAction]
+
+    def statusBar(self) -> QStatusBar: ...  # Qt's name
+
+    def close(self) -> bool: ...
+
+    def load_content(self) -> None: ...
 
 
 class WindowStates(QObject):
@@ -32,8 +65,8 @@ class WindowStates(QObject):
         window: The main window (its ``stack`` holds the pages).
     """
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: StatesHost) -> None:
+        super().__init__(window)  # type: ignore[call-overload]  # the host is a QMainWindow (a QObject)
         self.w = window
         self.locked = False
         self.blocked = False  # the data folder could not be opened
@@ -67,7 +100,8 @@ class WindowStates(QObject):
 
     def _on_lock_screen_unlock(self, passphrase: str) -> None:
         self.w.privacy.unlock(passphrase, self._on_unlock_checked,
-                              lambda message: self.w.lock_screen.refuse(f"The passphrase could not be checked: {message}"))
+                              lambda error: self.w.lock_screen.refuse(
+                                  f"The passphrase could not be checked: {user_message(error)}"))
 
     def _on_unlock_checked(self, ok: bool) -> None:
         if not ok:
@@ -105,25 +139,23 @@ class WindowStates(QObject):
     def open_data(self) -> None:
         """Open the key, the library and the conversations in the io lane; then load the content."""
 
-        def work() -> SanctumError | None:
-            try:
-                _ = self.w.engine.library
-                self.w.engine.conversations()
-            except (DataLocked, ConfigError, PassphraseRequired) as exc:
-                return exc
-            return None
+        def work() -> None:
+            _ = self.w.engine.library
+            self.w.engine.conversation_service().open()
 
-        self.w.lanes.run(self.w.lanes.io, work, self._on_data_opened,
-                         lambda message: self._show_blocked("Sanctum could not open its data", message))
+        self.w.lanes.run(self.w.lanes.io, work, self._on_data_opened, self._on_data_failed)
 
-    def _on_data_opened(self, problem: SanctumError | None) -> None:
-        if problem is None:
-            if self.blocked:
-                self.blocked = False
-                if not self.locked:
-                    self.w.stack.setCurrentWidget(self.w.splitter)
-                    self._enable_actions(True)
-            self.w.load_content()
+    def _on_data_opened(self, _: None) -> None:
+        if self.blocked:
+            self.blocked = False
+            if not self.locked:
+                self.w.stack.setCurrentWidget(self.w.splitter)
+                self._enable_actions(True)
+        self.w.load_content()
+
+    def _on_data_failed(self, problem: BaseException) -> None:
+        if not isinstance(problem, DataLocked | ConfigError | PassphraseRequired):
+            self._show_blocked("Sanctum could not open its data", user_message(problem))
             return
         if isinstance(problem, DataLocked):
             title = "This data folder cannot be opened on this computer"
@@ -166,14 +198,10 @@ class WindowStates(QObject):
         The key goes first (see :mod:`app.core.privacy.wipe`). The window then writes nothing more, not even
         its geometry, so the folder stays empty.
         """
-        from app.core.privacy.wipe import wipe_data
-
         w = self.w
         self.wiped = True
         w.idle.watch(None)
-        with contextlib.suppress(RuntimeError, TypeError):
-            w.chat.sig_draft_changed.disconnect()
-        w.chat._draft_timer.stop()
+        w.chat.stop_saving_drafts()
         if w.chats.worker is not None:
             w.chats.worker.stop()
         w.docs.cancel()
@@ -181,10 +209,9 @@ class WindowStates(QObject):
         w.statusBar().showMessage("Deleting all data…")
         self._enable_actions(False)
         w.lanes.wait(120_000)
-        w.engine.close()
         root = w.engine.paths.root
         try:
-            removed = wipe_data(root)
+            removed = w.engine.privacy_service().wipe()  # closes the engine first
         except OSError as exc:
             log.error("wipe failed: %s", exc)
             w.notice.show_notice("The data could not be fully deleted",

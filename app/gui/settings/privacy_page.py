@@ -17,10 +17,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.config import Settings
-from app.core.privacy.audit import AuditCheck
+from app.core.privacy.service import AuditCheck
 from app.gui import theme
 from app.gui.privacy.controller import PrivacyController, describe_check
 from app.gui.privacy.dialogs import AppLockDialog
+from app.gui.tasks import user_message
 
 
 def _note(text: str, parent: QWidget) -> QLabel:
@@ -127,9 +128,9 @@ class PrivacyPage(QWidget):
             self.verify_button.setEnabled(True)
             self._say(self.verify_result, describe_check(check), ok=check.ok)
 
-        def failed(message: str) -> None:
+        def failed(error: BaseException) -> None:
             self.verify_button.setEnabled(True)
-            self._say(self.verify_result, f"The audit log could not be checked: {message}", ok=False)
+            self._say(self.verify_result, f"The audit log could not be checked: {user_message(error)}", ok=False)
 
         self.privacy.verify_audit(done, failed)
 
@@ -150,7 +151,8 @@ class PrivacyPage(QWidget):
             self.refresh_lock()
             self._say(self.lock_message, text, ok=True)
 
-        def failed(message: str) -> None:
+        def failed(error: BaseException) -> None:
+            message = user_message(error)
             self.refresh_lock()
             self._say(self.lock_message, message[:1].upper() + message[1:], ok=False)
 

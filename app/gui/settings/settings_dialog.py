@@ -180,6 +180,11 @@ class SettingsDialog(QDialog):
 
             self.privacy_page = PrivacyPage(settings, privacy, self.tabs)
             self.tabs.addTab(self.privacy_page, "&Privacy")
+        from app.gui.settings.team_page import TeamPage
+
+        self.team_page = TeamPage(settings, self.tabs)
+        self.team_page.sig_use_local.connect(self._on_buttons_accepted)
+        self.tabs.addTab(self.team_page, "&Team server")
         layout.addWidget(self.tabs)
 
         self.error = QLabel("", self)
@@ -245,6 +250,8 @@ class SettingsDialog(QDialog):
             top_k=self.top_k.value(),
             audit_full_questions=(self.privacy_page.full_questions.isChecked() if self.privacy_page
                                   else self._original.audit_full_questions),
+            chat_server=self.team_page.server(),
+            chat_server_model=self.team_page.model_name(),
         )
         if candidate.max_answer_tokens >= candidate.context_size:
             candidate.max_answer_tokens = max(16, candidate.context_size // 4)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.answer.sources import PDF, SourceLocation, find_span
-from app.core.storage.conversations import Citation
+from app.core.values import Citation
 from app.gui import theme
 
 # A highlighter's yellow: PDF pages are painted white in either theme, so fixed tints read on both.

@@ -143,7 +143,7 @@ def _parse_source(path: Source, *, password: str | None, depth: int) -> ParsedDo
         raise ParseError("unreadable file: its structure is nested too deeply") from error
     except MemoryError as error:
         raise ParseError("unreadable file: it is too large to read into memory") from error
-    except Exception as error:  # noqa: BLE001 - last resort: the GUI must get a message, not a crash
+    except Exception as error:
         raise ParseError(f"could not read this {suffix or 'file'}: {type(error).__name__}: {error}") from error
 
 
@@ -162,7 +162,7 @@ def _choose(
 ) -> Callable[[Source], ParsedDocument]:
     """Pick the parser for ``path``, or raise the refusal."""
     kind = _sniff.sniff(path, head)
-    nested = {"password": password, "depth": depth}
+    nested = {"password": password, "depth": depth, "read_embedded": parse_embedded}
     if kind == "pdf":
         return lambda p: parse_pdf(p, password=password)
     if kind in ("docx", "xlsx", "pptx"):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from app.core.errors import ParseError
 from app.core.ingest.parsers._clean import make_section
-from app.core.ingest.parsers.base import Embedded, ParsedDocument, Source
+from app.core.ingest.parsers.base import Embedded, ParsedDocument, ReadEmbedded, Source
 
 #: Files in one archive (nested archives count their own).
 MAX_MEMBERS = 1_000
@@ -45,13 +45,15 @@ class _Budget:
 _budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("sanctum_zip_budget", default=None)
 
 
-def parse_zip(path: Source, *, password: str | None = None, depth: int = 0) -> ParsedDocument:
+def parse_zip(path: Source, *, read_embedded: ReadEmbedded, password: str | None = None,
+              depth: int = 0) -> ParsedDocument:
     """List an archive and read the documents in it (as children).
 
     Args:
         path: The archive.
         password: Tried on encrypted members (ZipCrypto).
         depth: How deep this archive sits inside other files (0: it was added itself).
+        read_embedded: Reads each member (``parsers.parse_embedded``).
 
     Raises:
         ArchiveRefused: Too many files, too large, or a member expands suspiciously.
@@ -60,14 +62,13 @@ def parse_zip(path: Source, *, password: str | None = None, depth: int = 0) -> P
     budget = _budget.get()
     token = _budget.set(_Budget()) if budget is None else None
     try:
-        return _read(path, password=password, depth=depth)
+        return _read(path, password=password, depth=depth, read_embedded=read_embedded)
     finally:
         if token is not None:
             _budget.reset(token)
 
 
-def _read(path: Source, *, password: str | None, depth: int) -> ParsedDocument:
-    from app.core.ingest.parsers import parse_embedded
+def _read(path: Source, *, password: str | None, depth: int, read_embedded: ReadEmbedded) -> ParsedDocument:
 
     try:
         with path.open("rb") as handle, zipfile.ZipFile(handle) as archive:
@@ -82,7 +83,7 @@ def _read(path: Source, *, password: str | None, depth: int) -> ParsedDocument:
                 except ParseError as error:
                     children.append(Embedded(info.filename, error=str(error)))
                     continue
-                children.extend(parse_embedded(info.filename, data, password=password, depth=depth + 1))
+                children.extend(read_embedded(info.filename, data, password=password, depth=depth + 1))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
         raise ParseError(f"malformed ZIP archive: {error}") from error
     names = [info.filename for info in members]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import pathlib
 from dataclasses import dataclass, field
+from typing import Protocol
 
 #: Joins a container's path and the path of a file inside it: "mail.eml › scan.pdf",
 #: "archive.zip › folder/report.docx".
@@ -116,3 +117,10 @@ class _MemoryStat:
 
 #: What a parser reads: a file on disk, or one held in memory.
 Source = pathlib.Path | MemoryFile
+
+
+class ReadEmbedded(Protocol):
+    """Reads a file found inside another one (``parsers.parse_embedded``); handed to the container
+    parsers (archives, e-mail) so that they need not import the package that imports them."""
+
+    def __call__(self, name: str, data: bytes, *, password: str | None, depth: int) -> list[Embedded]: ...

@@ -58,7 +58,7 @@ def decrypt(path: Source, *, password: str | None) -> MemoryFile:
             return MemoryFile(path.name, plain.getvalue())
         except (exceptions.InvalidKeyError, exceptions.DecryptionError) as error:
             last = error
-        except Exception as error:  # noqa: BLE001 - damaged containers raise many kinds of errors
+        except Exception as error:
             if attempt != password:  # only Excel's default password was tried: the user's is needed
                 last = error
                 continue

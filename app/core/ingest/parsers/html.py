@@ -75,7 +75,7 @@ def html_to_text(markup: str) -> tuple[str | None, str]:
             warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
             warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
             soup = BeautifulSoup(markup, "lxml")
-    except Exception as error:  # noqa: BLE001 - lxml and bs4 raise many types on broken input
+    except Exception as error:
         raise ParseError(f"malformed HTML: {error}") from error
     title_tag = soup.find("title")
     title = clean_title(title_tag.get_text(" ")) if title_tag is not None else None

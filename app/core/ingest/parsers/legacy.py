@@ -42,7 +42,7 @@ def parse_xls(path: Source) -> ParsedDocument:
         if "encrypted" in str(error).lower():
             raise PasswordRequired("password required: this Excel 97-2003 workbook is encrypted") from error
         raise ParseError(f"malformed Excel 97-2003 file: {error}") from error
-    except Exception as error:  # noqa: BLE001 - xlrd raises assertion and struct errors on damage
+    except Exception as error:
         raise ParseError(f"malformed Excel 97-2003 file: {type(error).__name__}: {error}") from error
     sections: list[Section] = []
     warnings: list[str] = []
@@ -63,7 +63,7 @@ def parse_xls(path: Source) -> ParsedDocument:
 
 
 def _sheet_text(sheet: Any, name: str, datemode: int, warnings: list[str]) -> str:
-    lines = []
+    lines: list[str] = []
     cells = 0
     for row in range(sheet.nrows):
         values = [_cell_text(cell, datemode) for cell in sheet.row(row)]
@@ -93,7 +93,7 @@ def _cell_text(cell: Any, datemode: int) -> str:
             moment = xlrd.xldate.xldate_as_datetime(value, datemode)
         except (ValueError, OverflowError, xlrd.xldate.XLDateError):
             return str(value)
-        return moment.date().isoformat() if moment.time() == dt.time(0) else moment.isoformat(sep=" ")
+        return str(moment.date().isoformat() if moment.time() == dt.time(0) else moment.isoformat(sep=" "))
     if kind == xlrd.XL_CELL_NUMBER:
         return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else format(value, ".15g")
     return " ".join(str(value).split())
@@ -140,5 +140,6 @@ def convert_with_libreoffice(path: Source, kind: str) -> MemoryFile:
         converted = work / "out" / f"input.{target}"
         if not converted.is_file():
             detail = done.stderr.decode("utf-8", errors="replace").strip()[-300:]
-            raise ParseError(f"LibreOffice could not convert this {suffix} file (damaged or protected?) {detail}".strip())
+            raise ParseError(
+                f"LibreOffice could not convert this {suffix} file (damaged or protected?) {detail}".strip())
         return MemoryFile(f"{path.stem}.{target}", converted.read_bytes())

@@ -16,7 +16,7 @@ from email.message import EmailMessage, Message
 from app.core.errors import EmptyDocument, ParseError
 from app.core.ingest.parsers._clean import clean_title, make_section
 from app.core.ingest.parsers._decode import decode_bytes
-from app.core.ingest.parsers.base import Embedded, ParsedDocument, Source
+from app.core.ingest.parsers.base import Embedded, ParsedDocument, ReadEmbedded, Source
 from app.core.ingest.parsers.html import html_to_text
 
 _SHOWN_HEADERS = ("From", "To", "Cc", "Date", "Subject")
@@ -28,7 +28,8 @@ _ENCRYPTED_TYPES = {
 _MAX_NESTED_MESSAGES = 3
 
 
-def parse_eml(path: Source, *, password: str | None = None, depth: int = 0) -> ParsedDocument:
+def parse_eml(path: Source, *, read_embedded: ReadEmbedded, password: str | None = None,
+              depth: int = 0) -> ParsedDocument:
     """Read a message: headers, body text (plain preferred, else HTML), attachment names, and
     messages forwarded inside it; attached files are read as children.
 
@@ -36,6 +37,7 @@ def parse_eml(path: Source, *, password: str | None = None, depth: int = 0) -> P
         path: The message.
         password: Tried on encrypted attachments.
         depth: How deep this message sits inside other files (0: it was added itself).
+        read_embedded: Reads each attached file (``parsers.parse_embedded``).
 
     Raises:
         EmptyDocument: The message is empty, or its body is encrypted.
@@ -65,12 +67,12 @@ def parse_eml(path: Source, *, password: str | None = None, depth: int = 0) -> P
         sections=[section],
         title=clean_title(_header(message, "Subject")),
         warnings=warnings,
-        children=_attachments(message, password=password, depth=depth),
+        children=_attachments(message, password=password, depth=depth, read_embedded=read_embedded),
     )
 
 
-def _attachments(message: EmailMessage, *, password: str | None, depth: int) -> list[Embedded]:
-    from app.core.ingest.parsers import parse_embedded
+def _attachments(message: EmailMessage, *, password: str | None, depth: int,
+                 read_embedded: ReadEmbedded) -> list[Embedded]:
 
     children: list[Embedded] = []
     for part in _parts(message):
@@ -78,7 +80,8 @@ def _attachments(message: EmailMessage, *, password: str | None, depth: int) -> 
             continue
         try:
             name = part.get_filename()
-            inline_picture = part.get_content_maintype() == "image" and part.get("Content-ID") and not _is_attachment(part)
+            inline_picture = (part.get_content_maintype() == "image" and part.get("Content-ID")
+                              and not _is_attachment(part))
         except Exception:  # noqa: BLE001 - a damaged header: not an attachment we can name
             continue
         if not name or inline_picture or not (_is_attachment(part) or part.get_content_maintype() != "text"):
@@ -91,7 +94,7 @@ def _attachments(message: EmailMessage, *, password: str | None, depth: int) -> 
         if not isinstance(data, bytes):
             children.append(Embedded(name, error="damaged attachment: its content could not be decoded"))
             continue
-        children.extend(parse_embedded(name, data, password=password, depth=depth + 1))
+        children.extend(read_embedded(name, data, password=password, depth=depth + 1))
     return children
 
 
@@ -145,6 +148,7 @@ def _decode_words(raw: str) -> str:
 
 def _body_text(message: EmailMessage) -> str:
     for kind in ("plain", "html"):
+        part: Message | None
         try:
             part = message.get_body(preferencelist=(kind,))
         except Exception:  # noqa: BLE001 - a damaged MIME tree: fall through to the walk below
@@ -234,7 +238,7 @@ def _protection(message: EmailMessage) -> str | None:
         kind = _ENCRYPTED_TYPES.get(part.get_content_type())
         if kind is None:
             continue
-        if kind == "S/MIME" and (part.get_param("smime-type") or "").lower() == "signed-data":
+        if kind == "S/MIME" and str(part.get_param("smime-type") or "").lower() == "signed-data":
             return "signed e-mail (S/MIME, opaque signature): the body is wrapped inside the signature"
         return f"encrypted e-mail ({kind}): the body is encrypted"
     return None

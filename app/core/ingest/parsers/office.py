@@ -56,7 +56,7 @@ def parse_docx(path: Source) -> ParsedDocument:
         title = clean_title(document.core_properties.title)
     except ParseError:
         raise
-    except Exception as error:  # noqa: BLE001 - python-docx, lxml and zipfile raise many types
+    except Exception as error:
         raise ParseError(f"malformed Word file: {_reason(error)}") from error
 
     parts = ["\n".join(headers), "\n".join(body_lines), "\n".join(notes), "\n".join(footers)]
@@ -198,7 +198,7 @@ def parse_xlsx(path: Source) -> ParsedDocument:
     with path.open("rb") as handle:
         try:
             workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-        except Exception as error:  # noqa: BLE001 - openpyxl, zipfile and lxml raise many types
+        except Exception as error:
             raise ParseError(f"malformed Excel file: {_reason(error)}") from error
         return _read_workbook(workbook)
 
@@ -216,7 +216,7 @@ def _read_workbook(workbook: Any) -> ParsedDocument:
             section = make_section(_sheet_text(sheet, name, warnings), page=index, label=f"Sheet '{name}'")
             if section is not None:
                 sections.append(section)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         raise ParseError(f"malformed Excel file: {_reason(error)}") from error
     finally:
         workbook.close()
@@ -228,7 +228,7 @@ def _read_workbook(workbook: Any) -> ParsedDocument:
 def _sheet_text(sheet: Any, name: str, warnings: list[str]) -> str:
     # The stored dimension is often wrong (A1:XFD1048576); without it rows are read as stored.
     sheet.reset_dimensions()
-    lines = []
+    lines: list[str] = []
     cells_read = 0
     for row in sheet.iter_rows(values_only=True):
         cells_read += len(row)
@@ -280,7 +280,7 @@ def parse_pptx(path: Source) -> ParsedDocument:
             presentation = pptx.Presentation(handle)
         slides = list(presentation.slides)
         title = clean_title(presentation.core_properties.title)
-    except Exception as error:  # noqa: BLE001 - python-pptx, zipfile and lxml raise many types
+    except Exception as error:
         raise ParseError(f"malformed PowerPoint file: {_reason(error)}") from error
     sections: list[Section] = []
     failed: list[str] = []

@@ -7,7 +7,7 @@ from typing import Any
 from app.core.errors import EmptyDocument, ParseError
 from app.core.ingest.parsers._clean import clean_title, make_section
 from app.core.ingest.parsers._decode import decode_bytes
-from app.core.ingest.parsers.base import Embedded, ParsedDocument, Source
+from app.core.ingest.parsers.base import Embedded, ParsedDocument, ReadEmbedded, Source
 from app.core.ingest.parsers.html import html_to_text
 
 # Attachments that carry an encrypted or opaque-signed body, not a document.
@@ -17,7 +17,8 @@ _PROTECTED_NAMES = {
 }
 
 
-def parse_msg(path: Source, *, password: str | None = None, depth: int = 0) -> ParsedDocument:
+def parse_msg(path: Source, *, read_embedded: ReadEmbedded, password: str | None = None,
+              depth: int = 0) -> ParsedDocument:
     """Read an Outlook message: headers, body (plain, else HTML, else RTF), and its attachments
     (as children) and attached messages.
 
@@ -33,16 +34,15 @@ def parse_msg(path: Source, *, password: str | None = None, depth: int = 0) -> P
         raise ParseError(f"cannot read Outlook message: {error.strerror or error}") from error
     try:
         message = extract_msg.openMsg(data)
-    except Exception as error:  # noqa: BLE001 - olefile and extract-msg raise many types
+    except Exception as error:
         raise ParseError(f"malformed Outlook message: {type(error).__name__}: {error}") from error
     try:
-        return _read(message, password=password, depth=depth)
+        return _read(message, password=password, depth=depth, read_embedded=read_embedded)
     finally:
         message.close()
 
 
-def _read(message: Any, *, password: str | None, depth: int) -> ParsedDocument:
-    from app.core.ingest.parsers import parse_embedded
+def _read(message: Any, *, password: str | None, depth: int, read_embedded: ReadEmbedded) -> ParsedDocument:
 
     headers = [f"{name}: {value}" for name, value in _headers(message) if value]
     body = _body(message)
@@ -53,10 +53,11 @@ def _read(message: Any, *, password: str | None, depth: int) -> ParsedDocument:
         names.append(name)
         data = getattr(attachment, "data", None)
         if isinstance(data, bytes):
-            children.extend(parse_embedded(name, data, password=password, depth=depth + 1))
+            children.extend(read_embedded(name, data, password=password, depth=depth + 1))
         elif data is not None and hasattr(data, "attachments"):  # an attached Outlook message
             try:
-                children.append(Embedded(name, document=_read(data, password=password, depth=depth + 1)))
+                children.append(Embedded(name, document=_read(data, password=password, depth=depth + 1,
+                                                                 read_embedded=read_embedded)))
             except ParseError as error:
                 children.append(Embedded(name, error=str(error)))
     if not body.strip():
