@@ -190,7 +190,7 @@ class ChatController(QObject):
         conv_id = self.current.conv_id
         self.current = dataclasses.replace(self.current, model_key=key)
         self.lanes.run(self.lanes.io, lambda: self.store().set_model(conv_id, key),
-                       on_failed=lambda m: self.sig_message.emit(f"Could not save the choice: {m}"))
+                       on_failed=lambda e: self.sig_message.emit(f"Could not save the choice: {user_message(e)}"))
         self.sig_message.emit("This conversation's next answer is written by the chosen model.")
 
     def _start(self, question: str, *, save_question: bool, replace: str | None) -> None:

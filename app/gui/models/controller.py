@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.core.engine import Engine
 from app.gui.models.models_dialog import ModelsDialog, model_label
-from app.gui.tasks import Lanes
+from app.gui.tasks import Lanes, user_message
 
 
 class _Progress(QObject):
@@ -153,7 +153,8 @@ class ModelsController(QObject):
         if self.dialog is not None:
             self.dialog.set_busy(text, done, total)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, error: BaseException) -> None:
+        message = user_message(error)
         if self.dialog is not None:
             self.dialog.set_idle(message, error=True)
         self.sig_message.emit(message)
