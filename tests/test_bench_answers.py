@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from app.bench.answers import Question, citation_right, is_right, normalize, split_text
 from app.core.models import shipped as models
 from tests import docmaker
@@ -33,7 +35,9 @@ def test_common_splitter_makes_1000_character_chunks_that_overlap() -> None:
     assert all(a[-50:].split()[-1] in b for a, b in zip(chunks, chunks[1:], strict=False)), "neighbours overlap"
 
 
-def test_bench_answers_runs_both_pipelines_and_writes_json(home: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_bench_answers_runs_both_pipelines_and_writes_json(home: Path, tmp_path: Path,
+                                                           small_chat_model_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     docmaker.make_pdf(docs / "minutes.pdf", ["Attendance and apologies.",
@@ -49,7 +53,7 @@ def test_bench_answers_runs_both_pipelines_and_writes_json(home: Path, tmp_path:
     small = models.shipped_models_dir() / models.QWEN_05B.file.filename
     out = tmp_path / "answers.json"
     result = run_cli("bench", "answers", "--questions", str(questions), "--docs", str(docs), "--model", str(small),
-                     "--json", str(out))
+                     "--model", str(small_chat_model_path), "--json", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(out.read_text(encoding="utf-8"))
     sanctum = report["results"]["sanctum · Qwen2.5 Coder 0.5B Instruct AWQ"]
@@ -61,3 +65,11 @@ def test_bench_answers_runs_both_pipelines_and_writes_json(home: Path, tmp_path:
     outcomes = report["outcomes"]["sanctum · Qwen2.5 Coder 0.5B Instruct AWQ"]
     assert [o["impossible"] for o in outcomes] == [False, False, True]
     assert report["chunks"] >= 2
+    # Several models side by side, each with its file size and the memory it took.
+    smol = report["results"]["sanctum · Smollm2 135M 8k Lc100K Mix1 Ep2"]
+    assert (smol["answerable"], smol["impossible"]) == (2, 1)
+    assert sanctum["model_file_mb"] == 491.4 and smol["model_file_mb"] == 98.4
+    assert sanctum["rss_peak_mb"] > 300 and smol["rss_peak_mb"] > 100
+    header = next(line for line in result.stdout.splitlines() if "sanctum · " in line)
+    assert header.index("Qwen2.5 Coder 0.5B") < header.index("Smollm2 135M")
+    assert "peak memory (RSS) MB" in result.stdout and "model file MB" in result.stdout

@@ -60,3 +60,28 @@ def test_real_window_screenshots(xvfb: str, tmp_path: Path) -> None:
     for name in DIALOGS:
         image = QImage(str(out / name))
         assert not image.isNull() and image.width() >= 400 and image.height() >= 150, name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_models_window_screenshots(xvfb: str, tmp_path: Path, scheme: str) -> None:
+    """The Models window (with a real quantization and a real comparison) and the model chooser,
+    800 and 1280 pixels wide, light and dark."""
+    out = Path(os.environ.get("SANCTUM_SHOTS_DIR", tmp_path / "shots"))
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    env.update({"DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(REPO),
+                "SANCTUM_PASSPHRASE": "screenshot passphrase"})
+    result = subprocess.run([sys.executable, "-m", "tests.gui_models_shots", str(out), scheme], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=900)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    assert lines, f"no report from the screenshot run:\n{result.stdout}\n{result.stderr[-3000:]}"
+    report = json.loads(lines[-1])
+    assert result.returncode == 0 and report["ok"], report
+    assert report["dark"] is (scheme == "dark")
+    for width in (800, 1280):
+        for kind in ("models", "chat", "chooser"):
+            name = f"{scheme}-{width}-{kind}.png"
+            image = QImage(str(out / name))
+            assert not image.isNull() and image.width() == width, (name, image.width())
+            colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 23)}
+            assert len(colours) > 8, f"{name} looks blank"

@@ -120,12 +120,12 @@ def citation_right(question: Question, cited: Sequence[dict[str, Any]]) -> bool 
 
 # -- Sanctum -------------------------------------------------------------------------------------
 
-def ask_sanctum(engine: Engine, question: Question) -> Outcome:
+def ask_sanctum(engine: Engine, question: Question, model_key: str | None = None) -> Outcome:
     start = time.perf_counter()
     first: float | None = None
     done: Done | None = None
     asked = False
-    for event in engine.ask_service().ask(question.q):
+    for event in engine.ask_service(model_key).ask(question.q):
         if isinstance(event, Sources) and event.passages:
             asked = True
         elif isinstance(event, Token) and first is None:
@@ -274,28 +274,75 @@ def _pct(values: Sequence[float], q: int) -> float | None:
     return round(values[i], 2)
 
 
+_ROWS: list[tuple[str, Any]] = [
+    ("answerable right", lambda s: f"{s['answerable_right']}/{s['answerable']}"),
+    ("unanswerable declined", lambda s: f"{s['declined_right']}/{s['impossible']}"),
+    ("answered, should decline", lambda s: str(s["answered_should_decline"])),
+    ("answerable but declined", lambda s: str(s["wrongly_declined"])),
+    ("citation right (file/page)", lambda s: f"{s['citation_right']}/{s['citations_checked']}"),
+    ("marked unsupported", lambda s: str(s["unsupported_marked"])),
+    ("questions the model read", lambda s: str(s["model_asked"])),
+    ("first token median / p90 s", lambda s: f"{s['first_token_median_s']} / {s['first_token_p90_s']}"),
+    ("whole answer median / p90 s", lambda s: f"{s['total_median_s']} / {s['total_p90_s']}"),
+    ("median over all questions s", lambda s: str(s["all_total_median_s"])),
+    ("prompt tokens median", lambda s: str(s["prompt_tokens_median"])),
+    ("generation tokens/s", lambda s: str(s["tokens_per_s"])),
+    ("model file MB", lambda s: _mb(s.get("model_file_mb"))),
+    ("peak memory (RSS) MB", lambda s: _mb(s.get("rss_peak_mb"))),
+]
+
+
 def table(results: dict[str, dict[str, Any]]) -> str:
     """Side by side: one column per pipeline × model."""
     names = list(results)
-    rows = [
-        ("answerable right", lambda s: f"{s['answerable_right']}/{s['answerable']}"),
-        ("unanswerable declined", lambda s: f"{s['declined_right']}/{s['impossible']}"),
-        ("answered, should decline", lambda s: str(s["answered_should_decline"])),
-        ("answerable but declined", lambda s: str(s["wrongly_declined"])),
-        ("citation right (file/page)", lambda s: f"{s['citation_right']}/{s['citations_checked']}"),
-        ("marked unsupported", lambda s: str(s["unsupported_marked"])),
-        ("questions the model read", lambda s: str(s["model_asked"])),
-        ("first token median / p90 s", lambda s: f"{s['first_token_median_s']} / {s['first_token_p90_s']}"),
-        ("whole answer median / p90 s", lambda s: f"{s['total_median_s']} / {s['total_p90_s']}"),
-        ("median over all questions s", lambda s: str(s["all_total_median_s"])),
-        ("prompt tokens median", lambda s: str(s["prompt_tokens_median"])),
-        ("generation tokens/s", lambda s: str(s["tokens_per_s"])),
-    ]
+    rows = _ROWS
     width = max(28, *(len(n) for n in names))
     lines = ["".ljust(30) + "".join(n.rjust(width + 2) for n in names)]
     for label, fmt in rows:
         lines.append(label.ljust(30) + "".join(fmt(results[n]).rjust(width + 2) for n in names))
     return "\n".join(lines)
+
+
+def _mb(value: float | None) -> str:
+    return f"{value:,.0f}" if value is not None else "-"
+
+
+class RssPeak:
+    """The process's largest resident memory while a block runs, sampled every 0.2 s from
+    /proc/self/statm (the kernel's own high-water mark cannot be reset between models)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True, name="rss-peak")
+
+    @staticmethod
+    def current() -> int:
+        try:
+            import os
+
+            pages = int(Path("/proc/self/statm").read_text().split()[1])
+            return pages * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            import resource
+
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak_bytes = max(self.peak_bytes, self.current())
+
+    def __enter__(self) -> RssPeak:
+        self.peak_bytes = self.current()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_bytes = max(self.peak_bytes, self.current())
 
 
 def during_ingest(engine: Engine, questions: Sequence[Question], folder: Path, *, log: Any = None) -> dict[str, Any]:
@@ -356,6 +403,39 @@ def _ask_all(report: dict[str, Any], key: str, questions: Sequence[Question], as
     report["outcomes"][key] = [asdict(o) for o in outs]
 
 
+def compare_in_app(engine: Engine, questions: Sequence[Question], keys: Sequence[str], *,
+                   progress: Any = None, cancelled: Any = None) -> dict[str, dict[str, Any]]:
+    """Ask ``questions`` of the user's own library with each library model in ``keys``, through the
+    app's engine (one model loaded at a time); the summaries, as :func:`table` takes them.
+
+    Args:
+        progress: Called with (questions done, questions in all, model key).
+        cancelled: Polled between questions; True stops (the models done so far are returned).
+    """
+    results: dict[str, dict[str, Any]] = {}
+    total = len(questions) * len(keys)
+    done = 0
+    for key in keys:
+        path, _ = engine.model_service().resolve(key)
+        outs: list[Outcome] = []
+        with RssPeak() as rss:
+            for question in questions:
+                if cancelled and cancelled():
+                    return results
+                outs.append(ask_sanctum(engine, question, key))
+                done += 1
+                if progress:
+                    progress(done, total, key)
+        results[key] = {**summarise(outs), "model_file_mb": round(path.stat().st_size / 1e6, 1),
+                        "rss_peak_mb": round(rss.peak_bytes / 1e6, 1)}
+    return results
+
+
+def rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """The side-by-side table as (label, one cell per model) rows, for the GUI."""
+    return [(label, [fmt(results[n]) for n in results]) for label, fmt in _ROWS]
+
+
 def run(*, questions_file: Path, docs: Path | None, models: Sequence[Path], home: Path | None,
         common: bool, limit: int | None, threads: int, settings: Settings | None = None,
         passphrase: Any = None, log: Any = None, ingest_folder: Path | None = None) -> dict[str, Any]:
@@ -383,15 +463,20 @@ def run(*, questions_file: Path, docs: Path | None, models: Sequence[Path], home
         if common and files:
             common_pipe = CommonPipeline(files, embedder, Path(tempfile.mkdtemp(prefix="sanctum-common-")))
         for path in model_paths:
+            rss = RssPeak().__enter__()  # from the model's load to its last answer
             chat = ChatModel(path, context_size=settings.context_size, threads=threads)
             label = chat.name or path.name
             try:
                 with Engine(root, settings=settings, embedder=embedder, chat=chat, passphrase=passphrase) as engine:
                     _ask_all(report, f"{SANCTUM} · {label}", questions, lambda q: ask_sanctum(engine, q), log)
+                rss.__exit__()
+                report["results"][f"{SANCTUM} · {label}"].update(
+                    model_file_mb=round(Path(path).stat().st_size / 1e6, 1), rss_peak_mb=round(rss.peak_bytes / 1e6, 1))
                 if common_pipe is not None:
                     ask_common = functools.partial(common_pipe.ask, chat, max_tokens=settings.max_answer_tokens)
                     _ask_all(report, f"{COMMON} · {label}", questions, ask_common, log)
             finally:
+                rss.__exit__()
                 chat.close()
         if ingest_folder is not None:  # last: the ingest adds documents to the benchmark's library
             chat = ChatModel(model_paths[0], context_size=settings.context_size, threads=threads)

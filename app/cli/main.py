@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app.cli import library as cli_library
+from app.cli import models as cli_models
 from app.cli.output import outcome_line
 
 if TYPE_CHECKING:
@@ -77,11 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     p.add_argument("--library", metavar="NAME", action="append", help="answer only from this library (repeatable)")
+    p.add_argument("--with-model", metavar="NAME",
+                   help="answer with this model of `sanctum models` (default: the default model)")
     p.add_argument("--server", metavar="URL",
                    help="a team server (OpenAI-compatible: llama-server, vLLM, Ollama) writes the answer, this time")
 
-    p = sub.add_parser("models", help="show and verify the chat and embedding models")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("models", help="the chat models: list, add, remove, choose the default, quantize, adapters")
+    cli_models.add_arguments(p)
 
     cli_library.add_commands(sub)
 
@@ -160,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     chat_server=getattr(args, "server", None)) as engine:
             handler = {
                 "ingest": _ingest, "docs": _docs, "remove": _remove, "search": _search, "ask": _ask,
-                "models": _models, "config": _config, "audit": _audit, "export": _export,
+                "models": cli_models.run, "config": _config, "audit": _audit, "export": _export,
                 "conversations": _conversations,
                 **cli_library.HANDLERS,
             }[args.command]
@@ -311,7 +314,7 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
 
     done: Done | None = None
     streamed = ""
-    for event in engine.ask_service().ask(args.question, libraries=args.library):
+    for event in engine.ask_service(args.with_model).ask(args.question, libraries=args.library):
         if isinstance(event, Token) and not args.json:
             sys.stdout.write(event.text)
             sys.stdout.flush()
@@ -351,28 +354,6 @@ def _ask(engine: Engine, args: argparse.Namespace) -> int:
 
 
 # -- models / config ----------------------------------------------------------------------------
-
-
-def _models(engine: Engine, args: argparse.Namespace) -> int:
-    from app.core.models.gguf import read_gguf_info
-
-    chat = read_gguf_info(engine.chat_model_path())
-    emb_path = engine.embedding_model_path()
-    info = {
-        "chat": {"path": str(chat.path), "name": chat.name, "architecture": chat.architecture,
-                 "quantization": chat.quantization, "context_length": chat.context_length,
-                 "size_bytes": chat.size_bytes, "chat_template": chat.has_chat_template},
-        "embedding": {"path": str(emb_path)},
-    }
-    if args.json:
-        print(json.dumps(info, indent=2))
-        return EXIT_OK
-    c = info["chat"]
-    print(f"chat model:      {c['name']} ({c['quantization'] or 'unknown quantization'}, "
-          f"{chat.size_bytes / 1e6:,.0f} MB, trained context {c['context_length']})\n"
-          f"                 {c['path']}")
-    print(f"embedding model: {emb_path}")
-    return EXIT_OK
 
 
 def _config_show() -> int:

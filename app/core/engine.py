@@ -34,6 +34,7 @@ from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, Message
 from app.core.models.remote import RemoteChatModel
+from app.core.models.service import ModelService
 from app.core.models.speeds import SpeedLog
 from app.core.privacy import netguard
 from app.core.privacy.audit import (
@@ -308,24 +309,61 @@ class Engine:
         url = self._server_override or self.settings.chat_server
         return parse_server_url(url) if url else None
 
-    def chat_model(self) -> ChatModel | RemoteChatModel:
-        """The chat model, loaded (or connected to) on first use and kept."""
+    def chat_model(self, key: str | None = None) -> ChatModel | RemoteChatModel:
+        """The chat model, loaded (or connected to) on first use and kept.
+
+        ``key`` names a model of the library (see :meth:`model_service`; a conversation's choice);
+        None: the team server when one is set, else the default model. Asking for another local
+        model unloads the one loaded first: one chat model in memory at a time.
+        """
         with self._chat_lock:
-            server = self.team_server() if self._chat is None else None
-            if server is not None:
-                guard = netguard.current()
-                if guard is not None:
-                    guard.allow_server(server.host, server.port)  # exactly this host and port
-                self._chat = RemoteChatModel(server, context_size=self.settings.context_size,
-                                             model=self.settings.chat_server_model, token=load_token(server))
-                self.audit.record(CHAT_SERVER_CONNECTED, server=server.label, model=self._chat.model)
-            if self._chat is None:
-                self._chat = ChatModel(
-                    self.chat_model_path(), context_size=self.settings.context_size, threads=self.settings.threads
-                )
-                # Every answer's prompt starts with the same system prompt: evaluate it once, now.
-                self._chat.prefill([Message("system", SYSTEM_PROMPT)])
-            return self._chat
+            if key is None:
+                if isinstance(self._chat, RemoteChatModel):
+                    return self._chat
+                server = self.team_server() if self._chat is None else None
+                if server is not None:
+                    guard = netguard.current()
+                    if guard is not None:
+                        guard.allow_server(server.host, server.port)  # exactly this host and port
+                    self._chat = RemoteChatModel(server, context_size=self.settings.context_size,
+                                                 model=self.settings.chat_server_model, token=load_token(server))
+                    self._owns_chat = True
+                    self.audit.record(CHAT_SERVER_CONNECTED, server=server.label, model=self._chat.model)
+                    return self._chat
+            if key is None and self._chat_override is not None:
+                path, adapters = Path(self._chat_override).expanduser(), []
+            elif key is None and self._chat is not None and not self._owns_chat:
+                return self._chat  # a model shared by the caller (tests, benchmarks)
+            else:
+                path, entries = self.model_service().resolve(key)
+                adapters = [(Path(a.path), a.scale) for a in entries]
+            if self._chat is not None:
+                if (isinstance(self._chat, ChatModel) and self._chat.path.resolve() == path.resolve()
+                        and self._chat.adapters == adapters):
+                    return self._chat
+                if self._owns_chat:
+                    self._chat.close()  # waits for a generation in progress
+                self._chat, self._owns_chat = None, True
+            local = ChatModel(path, context_size=self.settings.context_size, threads=self.settings.threads,
+                              adapters=adapters)
+            self._chat, self._owns_chat = local, True
+            # Every answer's prompt starts with the same system prompt: evaluate it once, now.
+            local.prefill([Message("system", SYSTEM_PROMPT)])
+            return local
+
+    def model_service(self) -> ModelService:
+        """The model library: list, add, remove, default, adapters (see app.core.models.service)."""
+        return ModelService(self.paths.root, settings=lambda: self.settings, update_settings=self.update_settings,
+                            speeds=self.speeds, on_changed=self._on_model_changed)
+
+    def _on_model_changed(self, path: Path) -> None:
+        """A model's file or adapters changed: unload it, so the next answer loads it afresh
+        (and its cached prompt state, computed with the old adapters, is gone)."""
+        with self._chat_lock:
+            if (isinstance(self._chat, ChatModel) and self._owns_chat
+                    and self._chat.path.resolve() == Path(path).resolve()):
+                self._chat.close()
+                self._chat = None
 
     def judge_min_yes(self, model: ChatModel | RemoteChatModel) -> float | None:
         """The "is it answered?" threshold for ``model``: the setting, else the shipped model's
@@ -366,8 +404,16 @@ class Engine:
         return SearchService(embedder=self.embedder, store=self.store, library=self.library,
                              keywords=None if mode == "dense" else self.keywords, mode=mode)
 
-    def ask_service(self) -> AskService:
-        return AskService(search=self.search_service(), model_provider=self.chat_model, settings=self.settings,
+    def ask_service(self, model_key: str | None = None) -> AskService:
+        """Answers, written by the model ``model_key`` (a conversation's choice; None: the default).
+
+        Raises:
+            ModelError: No model has that key (checked now, not at the first answer that needs it).
+        """
+        if model_key is not None:
+            self.model_service().get(model_key)
+        return AskService(search=self.search_service(), model_provider=lambda: self.chat_model(model_key),
+                          settings=self.settings,
                           on_question=self.audit.question, cpu=self.cpu, judge_min_yes=self.judge_min_yes,
                           on_timed=self.speeds.record)
 

@@ -109,6 +109,7 @@ class Conversation:
     doc_ids: list[str] | None
     created_at: float
     updated_at: float
+    model_key: str | None = None  # the chat model it is answered with (None: the default model)
 
 
 # -- the document registry (kept by app.core.storage.registry) ----------------------------------

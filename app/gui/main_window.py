@@ -44,6 +44,7 @@ from app.gui.chat.conversation_list_panel import ConversationListPanel
 from app.gui.chat.scope_dialog import ScopeDialog
 from app.gui.library.controller import LibraryController
 from app.gui.library.library_panel import LibraryPanel
+from app.gui.models.controller import ModelsController
 from app.gui.offline import OfflineIndicator
 from app.gui.privacy.controller import PrivacyController
 from app.gui.privacy.dialogs import ExportDialog
@@ -207,6 +208,9 @@ class MainWindow(QMainWindow):
 
         self.chats = ChatController(engine, self.lanes, self.chat, self.conversations, self)
         self.docs = LibraryController(engine, self.lanes, self.library, self)
+        self.models = ModelsController(engine, self.lanes, self)
+        self.models.sig_models_changed.connect(self.refresh_model_choices)
+        self.models.sig_message.connect(self._on_controller_message)
         self.chats.sig_citation_clicked.connect(self.open_citation)
         self.chats.sig_evidence_clicked.connect(self.open_citation)
         self.chats.sig_message.connect(self._on_controller_message)
@@ -260,6 +264,7 @@ class MainWindow(QMainWindow):
         action(m, "Add f&older…", self.add_folder, "Ctrl+Shift+O")
         m.addSeparator()
         action(m, "&Settings…", self.open_settings, "Ctrl+,")
+        action(m, "&Models…", self.open_models, "Ctrl+Shift+M")
         m.addSeparator()
         quit_action = action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.content_actions.remove(quit_action)  # quitting is always allowed, also when locked
@@ -332,6 +337,26 @@ class MainWindow(QMainWindow):
         """Read the library and the conversations (once the data is open)."""
         self.docs.refresh()
         self.chats.load()
+        self.refresh_model_choices()
+
+    def open_models(self) -> None:
+        """The Models window: the chat models, their adapters, quantizing, comparing."""
+        self.models.open(self)
+
+    def refresh_model_choices(self) -> None:
+        """Fill the conversation's model chooser from the library (off the UI thread: headers are read)."""
+        def choices() -> list[tuple[str | None, str, str]]:
+            from app.gui.models.models_dialog import model_label
+
+            views = self.engine.model_service().models(hashes=False)
+            default = next((v for v in views if v.default), None)
+            out: list[tuple[str | None, str, str]] = [
+                (None, "Default model", (f"{model_label(default, views)}: " if default else "") +
+                 "the model chosen for new conversations (File › Models…)")]
+            out += [(v.key, model_label(v, views), str(v.path)) for v in views if not v.problem]
+            return out
+
+        self.lanes.run(self.lanes.io, choices, lambda c: self.chat.set_models(c, self.chats.model_key()))
 
     def _on_model_loaded(self, model: object) -> None:
         self.model_ready = True
@@ -445,6 +470,7 @@ class MainWindow(QMainWindow):
                            lambda error: dialog.show_model_info(path, user_message(error), ok=False))
 
         dialog.sig_model_chosen.connect(read)
+        dialog.sig_manage_models.connect(lambda: self.models.open(dialog))
         read(self.engine.settings.chat_model or default)
         return dialog
 

@@ -59,6 +59,10 @@ class ConversationService:
     def restrict(self, conv_id: str, doc_ids: Sequence[str] | None) -> None:
         self._store().restrict(conv_id, doc_ids)
 
+    def set_model(self, conv_id: str, model_key: str | None) -> None:
+        """Answer this conversation with the library model ``model_key`` (None: the default model)."""
+        self._store().set_model(conv_id, model_key)
+
     def set_draft(self, conv_id: str, text: str) -> None:
         self._store().set_draft(conv_id, text)
 

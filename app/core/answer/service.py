@@ -162,6 +162,7 @@ class Done:
     evidence: list[Evidence] = field(default_factory=list)
     supported: bool | None = None
     declined: bool = False
+    thinking: str = ""  # a reasoning model's <think> text: shown apart, never part of the answer or its checks
 
 
 Event = Sources | Token | Done
@@ -336,6 +337,7 @@ class AskService:
                                         units=[evidence.units[i] for i in used]),
                             _best_in(evidence, used), stats.cancelled, timings)
         done.model = model.name
+        done.thinking = stats.thinking
         done.exchange = [messages[-1], Message("assistant", done.answer)]
         timings["total"] = round(time.perf_counter() - t0, 4)
         yield done

@@ -37,6 +37,8 @@ class GGUFInfo:
         size_bytes: The file's size.
         has_chat_template: Whether the file carries a chat template.
         metadata: Every scalar or string key/value of the header.
+        parameters: The number of weights, summed over the tensors.
+        tensors: Each tensor's name and shape (ggml order: the row length first).
     """
 
     path: Path
@@ -47,6 +49,32 @@ class GGUFInfo:
     size_bytes: int
     has_chat_template: bool
     metadata: dict[str, Any] = field(default_factory=dict)
+    parameters: int = 0
+    tensors: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+
+    @property
+    def family(self) -> str:
+        """What kind of model this is: ``general.basename`` ("Qwen2.5-Coder"), else the architecture."""
+        return str(self.metadata.get("general.basename") or self.architecture or "unknown")
+
+    @property
+    def licence(self) -> str | None:
+        """``general.license`` ("apache-2.0"), when the file states one."""
+        value = self.metadata.get("general.license")
+        return str(value) if value else None
+
+    @property
+    def file_kind(self) -> str:
+        """``general.type``: "model", or "adapter" for a LoRA adapter (older files say nothing: "model")."""
+        return str(self.metadata.get("general.type") or "model")
+
+    def parameters_label(self) -> str:
+        """'1.5B', '135M': the header's ``general.size_label``, else counted from the tensors."""
+        label = self.metadata.get("general.size_label")
+        if label:
+            return str(label)
+        n = self.parameters
+        return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M" if n >= 1e6 else f"{n:,}"
 
 
 class _Reader:
@@ -118,10 +146,13 @@ def read_gguf_info(path: Path) -> GGUFInfo:
                 meta[key] = val
         alignment = int(meta.get("general.alignment", gguf.GGUF_DEFAULT_ALIGNMENT))
         data_end = 0
+        n_params = 0
+        shapes: dict[str, tuple[int, ...]] = {}
         for _ in range(n_tensors):
-            r.string()
+            tname = r.string()
             n_dims = r.take("<I")
             dims = [r.take("<Q") for _ in range(n_dims)]
+            shapes[tname] = tuple(dims)
             ttype = r.take("<I")
             offset = r.take("<Q")
             try:
@@ -132,6 +163,7 @@ def read_gguf_info(path: Path) -> GGUFInfo:
             for d in dims:
                 elements *= d
             data_end = max(data_end, offset + elements * type_size // block)
+            n_params += elements
         header_end = fh.tell()
     data_start = (header_end + alignment - 1) // alignment * alignment
     needed = data_start + data_end
@@ -158,4 +190,6 @@ def read_gguf_info(path: Path) -> GGUFInfo:
         size_bytes=size,
         has_chat_template="tokenizer.chat_template" in meta,
         metadata=meta,
+        parameters=n_params,
+        tensors=shapes,
     )

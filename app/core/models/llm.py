@@ -18,16 +18,8 @@ from typing import Any
 
 from app.core.errors import ModelError
 from app.core.models.gguf import GGUFInfo, read_gguf_info
+from app.core.models.templates import ChatTemplate, ThinkFilter
 from app.core.values import Message as Message  # a value type, re-exported for the model's callers
-
-# Used only when a GGUF file carries no chat template of its own (base models).
-_PLAIN_TEMPLATE = (
-    "{% for m in messages %}"
-    "{% if m['role'] == 'system' %}{{ m['content'] }}\n\n"
-    "{% elif m['role'] == 'user' %}### Question:\n{{ m['content'] }}\n\n"
-    "{% else %}### Answer:\n{{ m['content'] }}\n\n{% endif %}"
-    "{% endfor %}### Answer:\n"
-)
 
 
 @dataclass
@@ -39,6 +31,7 @@ class GenerationStats:
     first_token_s: float | None = None
     total_s: float = 0.0
     cancelled: bool = False
+    thinking: str = ""  # a reasoning model's <think> text, kept out of the answer
 
 
 class ChatModel:
@@ -55,9 +48,11 @@ class ChatModel:
             reports. llama.cpp's own default gives generation half the cores (one on a two-core
             PC); Sanctum pauses its other work while an answer is written (app.core.models.cpu), so an
             answer can use them all (``sanctum bench generation --threads N`` measures it).
+        adapters: LoRA adapters (GGUF file, scale) applied on top of the model, in order.
     """
 
-    def __init__(self, path: Path, *, context_size: int, threads: int = 0) -> None:
+    def __init__(self, path: Path, *, context_size: int, threads: int = 0,
+                 adapters: Sequence[tuple[Path, float]] = ()) -> None:
         self.info: GGUFInfo = read_gguf_info(Path(path))
         if self.info.context_length:
             context_size = min(context_size, self.info.context_length)
@@ -72,32 +67,58 @@ class ChatModel:
         except Exception as exc:
             raise ModelError(f"{path}: llama.cpp could not load this model ({exc})") from exc
         self.path = Path(path)
+        self.adapters = [(Path(a), float(s)) for a, s in adapters]
+        if self.adapters:
+            self._apply_adapters()
         self.context_size = int(self._llm.n_ctx())
         self._lock = threading.Lock()
         self._yes_no: tuple[list[int], list[int]] | None = None
-        self._formatter = self._make_formatter()
+        self.template = self._make_template()
+
+    def _apply_adapters(self) -> None:
+        """Load the LoRA adapters and set them on the context (freed with the model)."""
+        import ctypes
+
+        import llama_cpp
+
+        handles = []
+        for adapter, _scale in self.adapters:
+            handle = llama_cpp.llama_adapter_lora_init(self._llm._model.model, str(adapter).encode("utf-8"))
+            if not handle:
+                self._llm.close()
+                raise ModelError(f"{adapter}: llama.cpp could not apply this adapter to {self.info.name} "
+                                 "(it was made for another model, or the file is damaged)")
+            handles.append(handle)
+            self._llm._stack.callback(llama_cpp.llama_adapter_lora_free, handle)
+        arr = (llama_cpp.llama_adapter_lora_p_ctypes * len(handles))(*handles)
+        scales = (ctypes.c_float * len(handles))(*[s for _, s in self.adapters])
+        if llama_cpp.llama_set_adapters_lora(self._llm._ctx.ctx, arr, len(handles), scales):
+            self._llm.close()
+            raise ModelError(f"{self.path}: llama.cpp could not set its LoRA adapters")
 
     @property
     def name(self) -> str:
         return self.info.name
 
-    def _make_formatter(self) -> Any:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        meta = self._llm.metadata
-        template = meta.get("tokenizer.chat_template") or _PLAIN_TEMPLATE
+    def _make_template(self) -> ChatTemplate:
+        template = self._llm.metadata.get("tokenizer.chat_template")
         eos_id, bos_id = self._llm.token_eos(), self._llm.token_bos()
         eos = self._llm._model.token_get_text(eos_id) if eos_id != -1 else ""
         bos = self._llm._model.token_get_text(bos_id) if bos_id != -1 else ""
-        return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, stop_token_ids=[eos_id])
+        return ChatTemplate(template, eos_token=eos, bos_token=bos)
 
     def render(self, messages: Sequence[Message]) -> tuple[str, list[str]]:
         """The prompt string for ``messages`` (ending where the answer starts) and stop strings."""
-        resp = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
-        stop = resp.stop if isinstance(resp.stop, list) else ([resp.stop] if resp.stop else [])
-        if "tokenizer.chat_template" not in self._llm.metadata:
-            stop += ["### Question:"]
-        return resp.prompt, stop
+        return self.template.render(messages), self.template.stop_strings()
+
+    def tokens(self, prompt: str) -> list[int]:
+        """The prompt's tokens with exactly one BOS where the model wants one: templates that
+        write the BOS themselves (Llama 3, Gemma, Mistral) must not get a second."""
+        toks: list[int] = list(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+        bos = self._llm.token_bos()
+        if self._llm._model.add_bos_token() and bos != -1 and toks[:1] != [bos]:
+            toks.insert(0, bos)
+        return toks
 
     def count_tokens(self, text: str) -> int:
         """Tokens ``text`` takes in this model, special tokens parsed as the prompt will be."""
@@ -125,7 +146,8 @@ class ChatModel:
 
         stats = stats if stats is not None else GenerationStats()
         prompt, stop = self.render(messages)
-        n_prompt = self.count_tokens(prompt)
+        tokens = self.tokens(prompt)
+        n_prompt = len(tokens)
         stats.prompt_tokens = n_prompt
         if n_prompt + 1 >= self.context_size:
             raise ModelError(f"the prompt ({n_prompt} tokens) does not fit the context window ({self.context_size})")
@@ -133,7 +155,7 @@ class ChatModel:
         with self._lock:
             started = time.perf_counter()
             pieces = self._llm.create_completion(
-                prompt,
+                tokens,
                 max_tokens=max_tokens,
                 temperature=temperature,
                 top_p=0.9,
@@ -141,6 +163,7 @@ class ChatModel:
                 stop=stop or None,
                 stream=True,
             )
+            think = ThinkFilter(thinking=self.template.opens_thinking)
             try:
                 for piece in pieces:
                     if cancelled and cancelled():
@@ -152,8 +175,13 @@ class ChatModel:
                     if stats.first_token_s is None:
                         stats.first_token_s = time.perf_counter() - started
                     stats.completion_tokens += 1
-                    yield text
+                    shown = think.feed(text)
+                    if shown:
+                        yield shown
+                if tail := think.flush():
+                    yield tail
             finally:
+                stats.thinking = think.reasoning_text
                 close = getattr(pieces, "close", None)
                 if close:
                     close()
@@ -170,7 +198,7 @@ class ChatModel:
         import numpy as np
 
         prompt, _ = self.render(messages)
-        tokens = self._llm.tokenize(prompt.encode("utf-8"), special=True)
+        tokens = self.tokens(prompt)
         if len(tokens) + 1 >= self.context_size:
             raise ModelError(f"the prompt ({len(tokens)} tokens) does not fit the context window ({self.context_size})")
         with self._lock:
@@ -204,7 +232,7 @@ class ChatModel:
         pays for its own part; returns the tokens evaluated. Later prompts that begin with the same
         tokens reuse this state."""
         prompt, _ = self.render(messages)
-        tokens = self._llm.tokenize(prompt.encode("utf-8"), special=True)
+        tokens = self.tokens(prompt)
         with self._lock:
             return self._eval_cached(tokens)
 

@@ -84,6 +84,9 @@ class ConversationStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(conversations)")}
+        if "model_key" not in columns:  # added with the model library; older files get it empty
+            self._db.execute("ALTER TABLE conversations ADD COLUMN model_key TEXT")
         if self._db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -136,7 +139,7 @@ class ConversationStore:
         conv_id = row["conv_id"]
         ids = json.loads(row["doc_ids"]) if row["doc_ids"] else None
         return Conversation(conv_id, self._open(row["title"], conv_id, "title"), ids, row["created_at"],
-                            row["updated_at"])
+                            row["updated_at"], row["model_key"])
 
     def rename(self, conv_id: str, title: str) -> None:
         title = " ".join(title.split()) or NEW_TITLE
@@ -145,6 +148,10 @@ class ConversationStore:
     def restrict(self, conv_id: str, doc_ids: Sequence[str] | None) -> None:
         """Answer only from these documents (None: from the whole library)."""
         self._update(conv_id, "doc_ids = ?", _ids_json(list(doc_ids) if doc_ids is not None else None))
+
+    def set_model(self, conv_id: str, model_key: str | None) -> None:
+        """Answer this conversation with the chat model ``model_key`` (None: the default model)."""
+        self._update(conv_id, "model_key = ?", model_key, touch=False)
 
     def set_draft(self, conv_id: str, text: str) -> None:
         """Keep an unsent question, so closing the window never loses it."""

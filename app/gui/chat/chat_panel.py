@@ -7,6 +7,7 @@ import contextlib
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -132,6 +133,9 @@ class ChatPanel(QWidget):
     sig_export_clicked = Signal()
     """Emitted when the user wants to export this conversation."""
 
+    sig_model_chosen = Signal(object)
+    """Emitted with the key of the chat model this conversation should use (None: the default)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.busy = False
@@ -158,6 +162,15 @@ class ChatPanel(QWidget):
                                       "(Ctrl+E)")
         self.export_button.clicked.connect(self.sig_export_clicked)
         self.export_button.setEnabled(False)  # until the conversation has a message
+        self.model_box = QComboBox(self)
+        self.model_box.setAccessibleName("Chat model for this conversation")
+        self.model_box.setToolTip("Which chat model answers in this conversation (Models… in the File menu "
+                                  "adds and compares models)")
+        # A narrow window keeps the title readable: the box stays short, its list is as wide as needed.
+        self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_box.setMinimumContentsLength(12)
+        self.model_box.view().setMinimumWidth(380)
+        self.model_box.activated.connect(lambda i: self.sig_model_chosen.emit(self.model_box.itemData(i)))
         header.addWidget(self.title, 1)
         header.addWidget(self.scope_button)
         header.addWidget(self.export_button)
@@ -192,7 +205,13 @@ class ChatPanel(QWidget):
         self.send_button.setDefault(True)
         self.send_button.clicked.connect(self._on_send_button_clicked)
         row.addWidget(self.input, 1)
-        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        side = QVBoxLayout()  # the model that will answer, beside the question box and above Send
+        side.setSpacing(6)
+        side.addStretch(1)
+        self.model_box.setParent(composer)
+        side.addWidget(self.model_box)
+        side.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignRight)
+        row.addLayout(side)
         layout.addWidget(composer)
 
         self._draft_timer = QTimer(self)
@@ -250,6 +269,21 @@ class ChatPanel(QWidget):
             w.finish(can_regenerate=(w is answers[-1] and not self.busy))
 
     # -- state ------------------------------------------------------------------------------
+
+    def set_models(self, choices: list[tuple[str | None, str, str]], current: str | None) -> None:
+        """Fill the model chooser: (key or None for the default, short label, tooltip) each."""
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        for key, label, tip in choices:
+            self.model_box.addItem(label, key)
+            self.model_box.setItemData(self.model_box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.model_box.blockSignals(False)
+        self.show_model(current)
+
+    def show_model(self, key: str | None) -> None:
+        """Show the conversation's model (an unknown key, a removed model: the default)."""
+        index = self.model_box.findData(key)
+        self.model_box.setCurrentIndex(index if index >= 0 else 0)
 
     def set_busy(self, busy: bool) -> None:
         """While an answer is written the Send button becomes Stop."""

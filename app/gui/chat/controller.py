@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
@@ -46,6 +48,8 @@ class ChatController(QObject):
         chat.sig_evidence_clicked.connect(self.sig_evidence_clicked)
         chat.sig_copy.connect(self._on_chat_copy)
         chat.sig_draft_changed.connect(self._on_chat_draft_changed)
+        chat.sig_model_chosen.connect(self._on_chat_model_chosen)
+        self._pending_model: str | None = None  # chosen before the new conversation's first question
         conversations.sig_new.connect(self.new_conversation)
         conversations.sig_selected.connect(self.open_conversation)
         conversations.sig_renamed.connect(self._on_list_renamed)
@@ -79,6 +83,8 @@ class ChatController(QObject):
         self.chat.set_title("New conversation")
         self.chat.set_draft("")
         self._update_scope()
+        self._pending_model = None
+        self.chat.show_model(None)
         self.list.view.clearSelection()
         self.list.view.setCurrentIndex(self.list.model.index(-1))
         self.chat.input.setFocus()
@@ -102,6 +108,7 @@ class ChatController(QObject):
         self.chat.set_title(conversation.title)
         self.chat.set_draft(draft)
         self._update_scope()
+        self.chat.show_model(conversation.model_key)
         # One answer at a time (one model): while one is written, here or in another conversation,
         # the button offers to stop it; an answer of this conversation shows when it is done.
         self.chat.set_busy(self.worker is not None)
@@ -126,8 +133,7 @@ class ChatController(QObject):
             self._pending_scope = doc_ids
         else:
             conv_id = self.current.conv_id
-            self.current = Conversation(conv_id, self.current.title, doc_ids, self.current.created_at,
-                                        self.current.updated_at)
+            self.current = dataclasses.replace(self.current, doc_ids=doc_ids)
             self.lanes.run(self.lanes.io, lambda: self.store().restrict(conv_id, doc_ids),
                            on_failed=lambda e: self.sig_message.emit(f"Could not save the choice: {user_message(e)}"))
         self._update_scope()
@@ -171,10 +177,27 @@ class ChatController(QObject):
             last.deleteLater()
         self._start(questions[-1].text, save_question=False, replace=replace)
 
+    def model_key(self) -> str | None:
+        """The chat model of the open conversation (or the one chosen for a new one); a model removed
+        from the library since: the default (as the chooser shows)."""
+        key = self.current.model_key if self.current else self._pending_model
+        return key if key is not None and self.chat.model_box.findData(key) >= 0 else None
+
+    def _on_chat_model_chosen(self, key: str | None) -> None:
+        if self.current is None:
+            self._pending_model = key
+            return
+        conv_id = self.current.conv_id
+        self.current = dataclasses.replace(self.current, model_key=key)
+        self.lanes.run(self.lanes.io, lambda: self.store().set_model(conv_id, key),
+                       on_failed=lambda e: self.sig_message.emit(f"Could not save the choice: {user_message(e)}"))
+        self.sig_message.emit("This conversation's next answer is written by the chosen model.")
+
     def _start(self, question: str, *, save_question: bool, replace: str | None) -> None:
         self._answer = self.chat.begin_answer()
+        key = self.model_key()
         worker = AskWorker(
-            ask=self.engine.ask_service, store=self.store,
+            ask=lambda: self.engine.ask_service(key), store=self.store,
             conv_id=self.current.conv_id if self.current else None, question=question,
             doc_ids=self.scope(), save_question=save_question, replace=replace,
         )
@@ -183,6 +206,7 @@ class ChatController(QObject):
         s.sig_question_saved.connect(self._on_worker_question_saved)
         s.sig_sources.connect(self._on_worker_sources)
         s.sig_text.connect(self._on_worker_text)
+        s.sig_reasoning.connect(self._on_worker_reasoning)
         s.sig_failed.connect(self._on_worker_failed)
         s.sig_finished.connect(self._on_worker_finished)
         self.worker = worker
@@ -204,6 +228,11 @@ class ChatController(QObject):
             self.current = conversation
             self._pending_scope = None
             self.chat.set_title(conversation.title)
+            key, self._pending_model = self._pending_model, None
+            if key is not None:
+                conv_id = conversation.conv_id
+                self.current = dataclasses.replace(conversation, model_key=key)
+                self.lanes.run(self.lanes.io, lambda: self.store().set_model(conv_id, key))
         self.refresh_list()
 
     @Slot(object)
@@ -225,6 +254,11 @@ class ChatController(QObject):
     def _on_worker_text(self, text: str) -> None:
         if self._answer is not None and self._showing_worker():
             self._answer.append_text(text)
+
+    @Slot(str)
+    def _on_worker_reasoning(self, text: str) -> None:
+        if self._answer is not None and self._showing_worker():
+            self._answer.set_reasoning(text)
 
     @Slot(object)
     def _on_worker_failed(self, error: BaseException) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -69,7 +70,7 @@ class ConversationListModel(QAbstractListModel):
         old = self.items[index.row()]
         if not title or title == old.title:
             return False
-        self.items[index.row()] = Conversation(old.conv_id, title, old.doc_ids, old.created_at, old.updated_at)
+        self.items[index.row()] = dataclasses.replace(old, title=title)
         self.dataChanged.emit(index, index)
         self.sig_renamed.emit(old.conv_id, title)
         return True

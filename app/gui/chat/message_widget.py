@@ -127,6 +127,24 @@ class MessageWidget(QFrame):
         self.body.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         layout.addWidget(self.body)
 
+        # A reasoning model's thinking: folded away under the answer, never part of it.
+        self.reasoning_button = QPushButton("", self)
+        self.reasoning_button.setAccessibleName("Show the model's reasoning")
+        self.reasoning_button.setFlat(True)
+        self.reasoning_button.setCheckable(True)
+        self.reasoning_button.setVisible(False)
+        self.reasoning_button.toggled.connect(self._on_reasoning_toggled)
+        self.reasoning = QLabel(self)
+        self.reasoning.setObjectName("Reasoning")
+        self.reasoning.setAccessibleName("The model's reasoning")
+        self.reasoning.setWordWrap(True)
+        self.reasoning.setTextFormat(Qt.TextFormat.PlainText)
+        self.reasoning.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        theme.set_muted(self.reasoning)
+        self.reasoning.setVisible(False)
+        layout.addWidget(self.reasoning_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.reasoning)
+
         # An answer whose facts were not found in its sources says so in words, under the answer.
         self.verdict = QLabel(self)
         self.verdict.setObjectName("UnsupportedNote")
@@ -190,6 +208,19 @@ class MessageWidget(QFrame):
     def set_text(self, text: str) -> None:
         self.text = text
         self._render()
+
+    def set_reasoning(self, text: str) -> None:
+        """Keep a reasoning model's thinking under the answer, folded (not part of the answer)."""
+        self.reasoning.setText(text)
+        self._words = len(text.split())
+        self.reasoning_button.setVisible(bool(text))
+        self._on_reasoning_toggled(self.reasoning_button.isChecked())
+
+    def _on_reasoning_toggled(self, shown: bool) -> None:
+        words = getattr(self, "_words", 0)
+        self.reasoning_button.setText(f"{'▾' if shown else '▸'} The model's reasoning ({words} words, "
+                                      "not part of the answer)")
+        self.reasoning.setVisible(shown and bool(self.reasoning.text()))
 
     def set_status(self, text: str, *, kind: str = "info") -> None:
         """A line under the answer: progress ("waiting"), "stopped" or "error"."""

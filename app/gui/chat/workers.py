@@ -44,6 +44,9 @@ class AskSignals(QObject):
     sig_finished = Signal(object)
     """Emitted once with the saved answer (StoredMessage); always, also when stopped or failed."""
 
+    sig_reasoning = Signal(str)
+    """Emitted with a reasoning model's <think> text (kept apart from the answer), before sig_finished."""
+
     sig_failed = Signal(object)
     """Emitted with a user-facing message when answering failed (sig_finished follows)."""
 
@@ -119,6 +122,8 @@ class AskWorker(QRunnable):
                         pending, last = "", time.monotonic()
                 elif isinstance(event, Done):
                     done = event
+                    if done.thinking:
+                        self.signals.sig_reasoning.emit(done.thinking)
             if pending:
                 self.signals.sig_text.emit(pending)
         except BaseException as exc:  # noqa: BLE001 - handed to the UI thread, which reports it

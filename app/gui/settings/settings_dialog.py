@@ -45,11 +45,21 @@ def describe_model(info: GGUFInfo) -> str:
     return " · ".join(parts)
 
 
+def _left(widget: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addWidget(widget)
+    row.addStretch(1)
+    return row
+
+
 class SettingsDialog(QDialog):
     """Edits a copy of the settings; :meth:`result_settings` gives the new ones after OK."""
 
     sig_model_chosen = Signal(str)
     """Emitted with a .gguf path whose header should be read (the caller calls show_model_info)."""
+
+    sig_manage_models = Signal()
+    """Emitted when the user wants the Models window (add, compare, quantize, adapters)."""
 
     def __init__(self, settings: Settings, *, default_model: str, privacy: PrivacyController | None = None,
                  shipped: list[tuple[str, str, str]] | None = None, parent: QWidget | None = None) -> None:
@@ -108,6 +118,11 @@ class SettingsDialog(QDialog):
         self.model_info.setAccessibleName("Chat model details")
         self.model_info.setWordWrap(True)
         form.addRow("", self.model_info)
+        manage = QPushButton("Models…", self)
+        manage.setAccessibleName("Open the Models window")
+        manage.setToolTip("Add your own models, compare them on your questions, quantize them, give them adapters")
+        manage.clicked.connect(self.sig_manage_models)
+        form.addRow("", self._wrap(_left(manage)))
 
         self.context = QSpinBox(self)
         self.context.setRange(512, 131072)

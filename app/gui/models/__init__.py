@@ -1,0 +1,1 @@
+"""The Models window: the chat model library, quantizing, adapters and comparing models."""
