@@ -138,8 +138,8 @@ class ModelsDialog(QDialog):
         self.setAccessibleName("Models")
         self.views: list[ModelView] = []
         layout = QVBoxLayout(self)
-        intro = QLabel("The chat models on this computer. Each conversation can use its own (the chooser above "
-                       "the conversation); the one marked ✓ answers new conversations.", self)
+        intro = QLabel("The chat models on this computer. Each conversation can use its own (the chooser beside "
+                       "the question box); the one marked ✓ answers new conversations.", self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
