@@ -25,11 +25,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _offline_environment() -> None:
-    """Force the Hugging Face libraries offline before they are imported (the launcher's job)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    """Quiet the Hugging Face libraries before they are imported (the launcher's job).
+
+    The offline and telemetry switches are forced, not defaulted, by ``netguard.install``.
+    """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -125,6 +124,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.core.privacy import netguard
 
     netguard.install()  # from here on, no connection leaves this process (see app/core/privacy/netguard.py)
+    from app.core.privacy.hardening import harden_process
+
+    harden_process()  # no core dumps of the data key or document text; files we create are ours only
+    from app.core.ingest.parsers.legacy import sweep_conversion_folders
+
+    sweep_conversion_folders()  # what a killed file reader left (decrypted .doc/.ppt) goes first
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command in (None, "gui"):
