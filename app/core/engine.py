@@ -25,6 +25,7 @@ from app.core.models.embedder import Embedder
 from app.core.models.llm import ChatModel, Message
 from app.core.models.speeds import SpeedLog
 from app.core.privacy.audit import CONVERSATION_EXPORTED, KEY_CREATED, SETTINGS_CHANGED, AuditLog
+from app.core.privacy.hardening import secure_folder
 from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider
 from app.core.retrieval.hybrid import open_keywords
 from app.core.storage.conversations import ConversationStore
@@ -87,7 +88,8 @@ class Engine:
         passphrase: PassphraseProvider | None = None,
     ) -> None:
         self.paths = Paths(Path(root) if root else data_dir())
-        self.paths.root.mkdir(parents=True, exist_ok=True)
+        self.paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        secure_folder(self.paths.root)  # 0700/0600, and this process's umask 077 (app.core.privacy.hardening)
         self.settings = settings or Settings.load(self.paths.settings)
         self._chat_override = chat_model
         self._embed_override = embedding_model

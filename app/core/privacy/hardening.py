@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 from collections.abc import Mapping
 
@@ -88,3 +89,32 @@ def child_environment(home: str | os.PathLike[str], extra: Mapping[str, str] | N
     if extra:
         env.update(extra)
     return env
+
+
+def secure_folder(root: str | os.PathLike[str]) -> list[str]:
+    """Make the data folder private: umask 077 for this process, the folder and its folders 0700,
+    its files 0600. Returns what had to be fixed (relative paths), for the caller to report.
+
+    Run when a data folder is opened: one created by an older version (0755/0644), or loosened
+    by a copy or a backup restore, is tightened again. Symbolic links are not followed. No-op
+    where the platform has no POSIX modes.
+    """
+    if os.name != "posix":
+        return []
+    os.umask(PRIVATE_UMASK)
+    fixed = []
+    top = os.fspath(root)
+    for folder, dirs, files in os.walk(top):
+        for name, want in ((None, 0o700), *((d, 0o700) for d in dirs), *((f, 0o600) for f in files)):
+            path = folder if name is None else os.path.join(folder, name)
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISLNK(info.st_mode) or stat.S_IMODE(info.st_mode) & 0o077 == 0:
+                continue
+            with contextlib.suppress(OSError):
+                os.chmod(path, stat.S_IMODE(info.st_mode) & want)
+                fixed.append(os.path.relpath(path, top))
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+    return fixed
