@@ -493,9 +493,10 @@ def _conversations(engine: Engine, args: argparse.Namespace) -> int:
 
 def _wipe(args: argparse.Namespace) -> int:
     from app.core.config import data_dir
-    from app.core.privacy.wipe import wipe_data
+    from app.core.privacy.wipe import check_wipeable, wipe_data
 
     root = data_dir()
+    check_wipeable(root)  # a mistaken SANCTUM_HOME is refused before anything is asked or deleted
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
             print("sanctum: wipe deletes every document, conversation, the audit log and the key, and cannot be "
