@@ -34,3 +34,10 @@ def _dumpable() -> bool | None:
     if not sys.platform.startswith("linux"):
         return None
     return bool(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))
+
+
+def peak_rss_kib() -> int:
+    """The worker's peak resident memory so far (KiB on Linux)."""
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
