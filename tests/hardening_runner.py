@@ -55,6 +55,9 @@ def launcher(port: int, udp_port: int) -> dict:
     allow = getattr(guard, "allow", None)  # the hook for explicitly configured servers
     out["configured_server"] = _try(lambda: (allow("127.0.0.1", port), urllib.request.urlopen(  # type: ignore[misc]
         f"http://127.0.0.1:{port}/configured", timeout=5).read()))
+    bus = os.environ.get("TEST_BUS_PORT")  # a D-Bus session bus on loopback TCP (DBUS_SESSION_BUS_ADDRESS)
+    if bus:
+        out["dbus_tcp"] = _try(lambda: socket.create_connection(("127.0.0.1", int(bus)), timeout=5).close())
     out["core_limit"] = list(resource.getrlimit(resource.RLIMIT_CORE))
     out["dumpable"] = _dumpable()
     mask = os.umask(0)

@@ -37,9 +37,10 @@ def test_a_proxy_or_a_service_on_loopback_does_not_carry_anything_out(tmp_path: 
     telemetry_on = {"ANONYMIZED_TELEMETRY": "True", "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0",
                     "HF_HUB_DISABLE_TELEMETRY": "0", "OTEL_SDK_DISABLED": "false", "OTEL_TRACES_EXPORTER": "otlp",
                     "DO_NOT_TRACK": "0"}
-    with hostile.CountingServer() as server, hostile.CountingUdp() as dns_stub:
+    with hostile.CountingServer() as server, hostile.CountingUdp() as dns_stub, hostile.CountingServer() as bus:
         env = {k: v.format(port=server.port) for k, v in proxy_env.items()}
-        env.update(telemetry_on, OTEL_EXPORTER_OTLP_ENDPOINT=server.url("otlp"))
+        env.update(telemetry_on, OTEL_EXPORTER_OTLP_ENDPOINT=server.url("otlp"), TEST_BUS_PORT=str(bus.port),
+                   DBUS_SESSION_BUS_ADDRESS=f"tcp:host=127.0.0.1,port={bus.port},family=ipv4")
         out = _run(tmp_path, home, "launcher", str(server.port), str(dns_stub.port), env=env)
         reached = list(server.requests)
         datagrams = dns_stub.datagrams
@@ -56,6 +57,7 @@ def test_a_proxy_or_a_service_on_loopback_does_not_carry_anything_out(tmp_path: 
     # ...but the process's own sockets and an explicitly configured server work.
     assert out["own_listener"] == "ok" and out["socketpair"] == "ok"
     assert out["configured_server"] == "ok"
+    assert out["dbus_tcp"] == "ok"  # the keyring's bus, where it is on loopback TCP (usually a Unix socket)
     assert reached == ["GET /configured"], reached  # the only request that arrived: the allowed one
     assert datagrams == 0
     # Telemetry and exporters are forced off whatever the environment said.
