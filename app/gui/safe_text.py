@@ -36,7 +36,7 @@ def tooltip(text: str) -> str:
 class NoResourceDocument(QTextDocument):
     """A text document that loads nothing: no file, no picture, no style sheet."""
 
-    def loadResource(self, kind: int, name: QUrl) -> Any:  # noqa: N802 - Qt's name
+    def loadResource(self, kind: int, name: QUrl | str) -> Any:  # noqa: N802 - Qt's name
         return None
 
 

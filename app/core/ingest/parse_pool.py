@@ -16,17 +16,22 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.queues
 import signal
 import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import TypeAlias
 
 from app.core.errors import ParseError, ParseTimeout
 from app.core.ingest.parsers.base import ParsedDocument
 
+#: Carries the worker's refused network attempts (time, event, target) to this process; None ends it.
+_AttemptQueue: TypeAlias = "multiprocessing.queues.SimpleQueue[tuple[float, str, str] | None]"
 
-def _init_worker(limit_bytes: int, attempts: multiprocessing.SimpleQueue | None = None) -> None:  # type: ignore[type-arg]
+
+def _init_worker(limit_bytes: int, attempts: _AttemptQueue | None = None) -> None:
     """Worker initializer: guard and harden the process, load the parsers, then cap the address space.
 
     The parsers are imported here, before any file is handed over, so the per-file time limit
@@ -111,7 +116,7 @@ class ParserPool:
         self._relay.join(timeout=5)
 
 
-def _relay_attempts(queue: multiprocessing.SimpleQueue) -> None:  # type: ignore[type-arg]
+def _relay_attempts(queue: _AttemptQueue) -> None:
     """Hand the worker's refused attempts to this process's guard (when it has one), as they happen."""
     from app.core.privacy import netguard
 
