@@ -27,11 +27,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _offline_environment() -> None:
-    """Force the Hugging Face libraries offline before they are imported (the launcher's job)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    """Quiet the Hugging Face libraries before they are imported (the launcher's job).
+
+    The offline and telemetry switches are forced, not defaulted, by ``netguard.install``.
+    """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -137,6 +136,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.core.privacy import netguard
 
     netguard.install()  # from here on, no connection leaves this process (see app/core/privacy/netguard.py)
+    from app.core.privacy.hardening import harden_process
+
+    harden_process()  # no core dumps of the data key or document text; files we create are ours only
+    from app.core.ingest.parsers.legacy import sweep_conversion_folders
+
+    sweep_conversion_folders()  # what a killed file reader left (decrypted .doc/.ppt) goes first
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command in (None, "gui"):
@@ -505,9 +510,10 @@ def _conversations(engine: Engine, args: argparse.Namespace) -> int:
 
 def _wipe(args: argparse.Namespace) -> int:
     from app.core.config import data_dir
-    from app.core.privacy.wipe import wipe_data
+    from app.core.privacy.wipe import check_wipeable, wipe_data
 
     root = data_dir()
+    check_wipeable(root)  # a mistaken SANCTUM_HOME is refused before anything is asked or deleted
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
             print("sanctum: wipe deletes every document, conversation, the audit log and the key, and cannot be "

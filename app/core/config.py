@@ -43,7 +43,7 @@ def data_dir(environ: dict[str, str] | None = None) -> Path:
 
         path = Path(platformdirs.user_data_dir("Sanctum", appauthor=False))
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise ConfigError(f"cannot use the data directory {path}: {exc.strerror}") from exc
     return path

@@ -45,6 +45,7 @@ from app.core.privacy.audit import (
     AuditLog,
     LibraryAnchor,
 )
+from app.core.privacy.hardening import secure_folder
 from app.core.privacy.keys import KEYINFO, KeyManager, PassphraseProvider, WrongPassphrase
 from app.core.privacy.lock import AppLock
 from app.core.privacy.service import PrivacyService
@@ -113,7 +114,8 @@ class Engine:
         chat_server: str | None = None,
     ) -> None:
         self.paths = Paths(Path(root) if root else data_dir())
-        self.paths.root.mkdir(parents=True, exist_ok=True)
+        self.paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        secure_folder(self.paths.root)  # 0700/0600, and this process's umask 077 (app.core.privacy.hardening)
         self.settings = settings or Settings.load(self.paths.settings)
         self._chat_override = chat_model
         self._embed_override = embedding_model

@@ -6,28 +6,47 @@ timeouts that kill and replace the worker, and reports a dead worker as ``Proces
 turn every way of failing into a :class:`~app.core.errors.ParseError` with a reason.
 
 The worker is started with ``spawn`` so it does not inherit the parent's threads and loaded
-models, and it only imports the parsers.
+models, and it only imports the parsers. Before it reads a file it is hardened as the app is:
+the network guard is installed (every attempt it refuses is sent to the app's guard, so the
+status bar's count covers the worker too), core dumps are off and it is not dumpable, and
+conversion folders left by a worker that was killed are swept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import multiprocessing.queues
 import signal
+import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import TypeAlias
 
 from app.core.errors import ParseError, ParseTimeout
 from app.core.ingest.parsers.base import ParsedDocument
 
+#: Carries the worker's refused network attempts (time, event, target) to this process; None ends it.
+_AttemptQueue: TypeAlias = "multiprocessing.queues.SimpleQueue[tuple[float, str, str] | None]"
 
-def _init_worker(limit_bytes: int) -> None:
-    """Worker initializer: load the parsers, then cap the address space.
+
+def _init_worker(limit_bytes: int, attempts: _AttemptQueue | None = None) -> None:
+    """Worker initializer: guard and harden the process, load the parsers, then cap the address space.
 
     The parsers are imported here, before any file is handed over, so the per-file time limit
     measures reading the file, not importing the libraries (which a busy machine can make slow).
     A runaway parse then fails with MemoryError instead of swapping the machine to a halt.
     """
+    from app.core.ingest.parsers import legacy
+    from app.core.privacy import netguard
+    from app.core.privacy.hardening import harden_process
+
+    guard = netguard.install()
+    if attempts is not None:
+        guard.subscribe(lambda attempt: attempts.put((attempt.time, attempt.event, attempt.target)))
+    harden_process()
+    legacy.sweep_conversion_folders()
     import app.core.ingest.parsers  # noqa: F401
 
     try:
@@ -59,11 +78,16 @@ class ParserPool:
         from pebble import ProcessPool
 
         self.timeout_s = timeout_s
+        context = multiprocessing.get_context("spawn")
+        self._attempts = context.SimpleQueue()
+        self._relay = threading.Thread(target=_relay_attempts, args=(self._attempts,), name="sanctum-guard-relay",
+                                       daemon=True)
+        self._relay.start()
         self._pool = ProcessPool(
             max_workers=1,
             initializer=_init_worker,
-            initargs=(memory_limit_mb << 20,),
-            context=multiprocessing.get_context("spawn"),
+            initargs=(memory_limit_mb << 20, self._attempts),
+            context=context,
         )
 
     def submit(self, path: Path, *, password: str | None = None) -> Future[ParsedDocument]:
@@ -92,6 +116,25 @@ class ParserPool:
     def close(self) -> None:
         self._pool.stop()
         self._pool.join(timeout=5)
+        with contextlib.suppress(OSError, ValueError):
+            self._attempts.put(None)  # ends the relay
+        self._relay.join(timeout=5)
+
+
+def _relay_attempts(queue: _AttemptQueue) -> None:
+    """Hand the worker's refused attempts to this process's guard (when it has one), as they happen."""
+    from app.core.privacy import netguard
+
+    while True:
+        try:
+            item = queue.get()
+        except (EOFError, OSError):
+            return
+        if item is None:
+            return
+        guard = netguard.current()
+        if guard is not None:
+            guard.note(netguard.Attempt(time=item[0], event=item[1], target=f"{item[2]} (from the file reader)"))
 
 
 def _crash_reason(exitcode: int | None) -> str:

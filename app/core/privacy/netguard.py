@@ -1,9 +1,20 @@
 """The network guard: once installed, this process connects to nothing but itself.
 
-The launcher (``sanctum`` and the desktop app, through :func:`app.cli.main`) calls :func:`install`
-first thing; nothing happens at import. From then on every outbound connection, datagram and name
-lookup is refused and recorded, except loopback addresses and local (Unix-domain, netlink) sockets,
-which the keyring's D-Bus connection and local IPC use.
+The launcher (``sanctum`` and the desktop app, through :func:`app.cli.main`) and every worker
+process (the parser pool) call :func:`install` first thing; nothing happens at import. From then on
+every outbound connection, datagram and name lookup is refused and recorded. What stays allowed:
+
+- local (Unix-domain, netlink) sockets: the keyring's D-Bus connection and our own IPC use them;
+- loopback connections to a socket this process itself is listening on (``socket.socketpair`` is
+  built that way on Windows);
+- the D-Bus session or system bus when its address is ``tcp:`` on loopback;
+- servers the user configured explicitly, through :meth:`NetGuard.allow` (``host``, ``port``).
+
+Loopback is not trusted as such: a proxy on ``127.0.0.1`` (``HTTPS_PROXY``), the local DNS stub
+(``127.0.0.53``) or any local service would otherwise carry a connection off the machine. Name
+lookups are refused too, even for ``localhost``: only literal loopback addresses pass. Installing
+also removes proxy variables from the process's environment and forces the telemetry and exporter
+switches of the libraries we load off (:data:`FORCED_ENV`), whatever the user's environment said.
 
 Why a :func:`sys.addaudithook` hook rather than patching :mod:`socket`: the audit events are raised
 inside CPython's own ``_socket`` C code, so every Python-level user (urllib3, httpx, asyncio,
@@ -21,19 +32,36 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 _LOCAL_FAMILIES = {getattr(socket, name) for name in ("AF_UNIX", "AF_NETLINK") if hasattr(socket, name)}
-_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 _LOOKUPS = {"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.gethostbyaddr",
             "socket.getnameinfo"}
 _SENDS = {"socket.connect", "socket.sendto", "socket.sendmsg"}
 _SELF_TEST_TARGET = ("192.0.2.1", 9)  # TEST-NET-1 (RFC 5737): never routed, even if the guard failed
+
+#: Proxy variables removed from the process's environment (any case): a proxy on loopback would
+#: carry every request of a library that honours them off the machine.
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ftp_proxy", "socks_proxy", "ws_proxy", "wss_proxy")
+#: Telemetry and exporter switches, forced (not defaulted): a user's or an IT department's
+#: environment must not turn them back on for Sanctum.
+FORCED_ENV = {
+    "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
+    "ANONYMIZED_TELEMETRY": "False",  # Chroma
+    "OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none",
+    "OTEL_LOGS_EXPORTER": "none",
+    "DO_NOT_TRACK": "1",
+}
+#: Variables that point an exporter somewhere: removed.
+_REMOVED_PREFIXES = ("OTEL_EXPORTER_", "CHROMA_OTEL_")
 
 
 class NetworkBlocked(ConnectionRefusedError):
@@ -63,8 +91,6 @@ def _is_loopback(host: object) -> bool:
     if not isinstance(host, str):
         return False
     name = host.strip("[]").split("%", 1)[0].lower()
-    if name in _LOCAL_NAMES:
-        return True
     try:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
@@ -83,6 +109,34 @@ class NetGuard:
         self._testing = threading.local()
         self._servers: dict[tuple[str, int], set[str]] = {}  # (host, port) typed by the user -> its addresses
         self._change_listeners: list[Callable[[], None]] = []
+        self._allowed: set[tuple[str, int]] = set()
+        self._allowed_names: set[str] = set()
+        self._listening: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+
+    def allow(self, host: str, port: int) -> None:
+        """Let this process connect to ``host:port`` (a literal IP address): a server the user configured.
+
+        The hook for explicitly configured servers (a local model server, say): nothing in
+        Sanctum calls it unless the user chose such a server in the settings. Names are refused,
+        because name lookups are refused.
+
+        Raises:
+            ValueError: ``host`` is not a literal IP address, or ``port`` is not a port.
+        """
+        address = str(ipaddress.ip_address(host.strip("[]")))
+        if not 0 < int(port) < 65536:
+            raise ValueError(f"not a port: {port}")
+        with self._lock:
+            self._allowed.add((address, int(port)))
+
+    def note(self, attempt: Attempt) -> None:
+        """Record an attempt refused elsewhere (a worker process's guard), so the count is the whole app's."""
+        with self._lock:
+            self._attempts.append(attempt)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            with contextlib.suppress(Exception):
+                listener(attempt)
 
     @property
     def active(self) -> bool:
@@ -174,9 +228,9 @@ class NetGuard:
             sock, address = args[0], args[1] if len(args) > 1 else None
             if address is None or getattr(sock, "family", None) in _LOCAL_FAMILIES:
                 return  # a connected socket's send, or local IPC
-            host = address[0] if isinstance(address, tuple) and address else address
-            if _is_loopback(host):
+            if self._permitted(address):
                 return
+            host = address[0] if isinstance(address, tuple) and address else address
             port = address[1] if isinstance(address, tuple) and len(address) > 1 else None
             if port is not None and self._is_allowed_server(host, port):
                 return
@@ -184,9 +238,37 @@ class NetGuard:
         elif event in _LOOKUPS:
             target = args[0] if args else None
             host = target[0] if isinstance(target, tuple) and target else target
-            if _is_loopback(host) or self._is_allowed_server(host, None):
+            if (_is_loopback(host) or self._is_allowed_server(host, None)
+                    or (isinstance(host, str) and host.lower() in self._allowed_names)):
                 return
             self._refuse(event, _describe(target))
+        elif event == "socket.bind" and args and getattr(args[0], "family", None) not in _LOCAL_FAMILIES:
+            with contextlib.suppress(TypeError):
+                self._listening.add(args[0])  # type: ignore[arg-type]
+
+    def _permitted(self, address: object) -> bool:
+        """A loopback address we listen on ourselves, the D-Bus bus, or a configured server."""
+        if not (isinstance(address, tuple) and len(address) >= 2):
+            return False
+        host, port = address[0], address[1]
+        if isinstance(host, bytes):
+            host = host.decode("ascii", "replace")
+        if not isinstance(host, str):
+            return False
+        try:
+            literal = str(ipaddress.ip_address(host.strip("[]").split("%", 1)[0]))
+        except ValueError:
+            return False
+        with self._lock:
+            if (literal, port) in self._allowed:
+                return True
+        if not ipaddress.ip_address(literal).is_loopback:
+            return False
+        for sock in list(self._listening):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if sock.getsockname()[1] == port:
+                    return True
+        return False
 
     def _refuse(self, event: str, target: str) -> None:
         if getattr(self._testing, "on", False):
@@ -200,7 +282,17 @@ class NetGuard:
                 listener(attempt)
         raise NetworkBlocked(f"Sanctum works offline: the connection to {target} was blocked")
 
-    def _install(self) -> None:
+    def _install(self, allow: Iterable[tuple[str, int]] = ()) -> None:
+        _scrub_environment()
+        for host, port in allow:
+            self.allow(host, port)
+        for host, port in _dbus_tcp_addresses():
+            if _is_literal(host):
+                self.allow(host, port)
+            else:  # "localhost": its lookup, and where it leads, stay allowed for the bus
+                self._allowed_names.add(host.lower())
+                self.allow("127.0.0.1", port)
+                self.allow("::1", port)
         sys.addaudithook(self._hook)
         self._installed = True
         self._proven = self._self_test()
@@ -221,6 +313,37 @@ class NetGuard:
         return False
 
 
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _scrub_environment() -> None:
+    """Remove proxy and exporter variables from this process's environment; force telemetry off."""
+    for name in list(os.environ):
+        if name.lower() in PROXY_VARIABLES or name.startswith(_REMOVED_PREFIXES):
+            del os.environ[name]
+    os.environ.update(FORCED_ENV)
+
+
+def _dbus_tcp_addresses() -> list[tuple[str, int]]:
+    """The D-Bus buses reached over TCP (``tcp:host=127.0.0.1,port=N``); usually none (Unix sockets)."""
+    found = []
+    for variable in ("DBUS_SESSION_BUS_ADDRESS", "DBUS_SYSTEM_BUS_ADDRESS"):
+        for entry in os.environ.get(variable, "").split(";"):
+            transport, _, params = entry.partition(":")
+            if transport not in ("tcp", "nonce-tcp"):
+                continue
+            fields = dict(part.partition("=")[::2] for part in params.split(","))
+            host, port = fields.get("host", ""), fields.get("port", "")
+            if host and port.isdigit() and (_is_loopback(host) or host.lower() == "localhost"):
+                found.append((host, int(port)))
+    return found
+
+
 def _describe(target: object) -> str:
     if isinstance(target, tuple) and len(target) >= 2:
         return f"{target[0]}:{target[1]}"
@@ -233,14 +356,22 @@ _guard: NetGuard | None = None
 _install_lock = threading.Lock()
 
 
-def install() -> NetGuard:
-    """Install the process's guard (idempotent) and return it. Call from the launcher, never at import."""
+def install(*, allow: Iterable[tuple[str, int]] = ()) -> NetGuard:
+    """Install the process's guard (idempotent) and return it. Call from the launcher, never at import.
+
+    Args:
+        allow: Servers the user configured explicitly, as (literal IP address, port) pairs; more
+            can be added later with :meth:`NetGuard.allow`.
+    """
     global _guard
     with _install_lock:
         if _guard is None:
             guard = NetGuard()
-            guard._install()
+            guard._install(allow)
             _guard = guard
+        else:
+            for host, port in allow:
+                _guard.allow(host, port)
         return _guard
 
 

@@ -16,11 +16,12 @@ from app.core.errors import SanctumError
 from app.core.privacy.audit import AuditCheck  # a value type, re-exported for front ends
 from app.core.privacy.keys import TooManyAttempts  # re-exported: the lock screen says how long to wait
 from app.core.privacy.lock import MIN_LENGTH, AppLock  # MIN_LENGTH re-exported for front ends
+from app.core.privacy.wipe import WipeRefused  # re-exported for front ends
 
 if TYPE_CHECKING:
     from app.core.privacy.audit import AuditLog, AuditRecord
 
-__all__ = ["MIN_LENGTH", "AuditCheck", "PrivacyService", "TooManyAttempts"]
+__all__ = ["MIN_LENGTH", "AuditCheck", "PrivacyService", "TooManyAttempts", "WipeRefused"]
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,8 @@ class PrivacyService:
         Returns:
             The names removed from the data folder.
         """
-        from app.core.privacy.wipe import wipe_data
+        from app.core.privacy.wipe import check_wipeable, wipe_data
 
+        check_wipeable(self.root)  # a folder that is not Sanctum's is refused before anything closes
         self._close()
         return wipe_data(self.root)

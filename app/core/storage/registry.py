@@ -20,6 +20,7 @@ Library names are labels the user types and stay readable, like the embedder's n
 
 from __future__ import annotations
 
+import hmac
 import os
 import sqlite3
 import time
@@ -100,6 +101,12 @@ _MIGRATIONS = [
     """
     CREATE TABLE sealed_values (name TEXT PRIMARY KEY, value BLOB NOT NULL);
     """,
+    # v5: the embedding model a document was indexed with stays readable (like library names) but
+    # is sealed by a keyed hash: it can switch the app onto another backend, so it must not be
+    # altered from outside. Rows of v4 get their seal right after this step (Library._migrate).
+    """
+    ALTER TABLE documents ADD COLUMN embedder_tag BLOB;
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -156,6 +163,19 @@ class Library:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise ConfigError(f"the library database could not be upgraded: {exc}") from exc
+            if step + 1 == 5:
+                self._seal_embedders()
+
+    def _embedder_tag(self, doc_id: str, embedder: str) -> bytes:
+        return self._cipher.keyed_hash(b"embedder:" + doc_id.encode() + b"\0" + embedder.encode("utf-8"))
+
+    def _seal_embedders(self) -> None:
+        """Seal the embedders of rows written before v5 (trusted as they are at the upgrade)."""
+        rows = self._db.execute("SELECT doc_id, embedder FROM documents WHERE embedder IS NOT NULL").fetchall()
+        with self._tx() as db:
+            for doc_id, embedder in rows:
+                db.execute("UPDATE documents SET embedder_tag=? WHERE doc_id=?",
+                           (self._embedder_tag(doc_id, embedder), doc_id))
 
     def close(self) -> None:
         self._db.close()
@@ -198,6 +218,7 @@ class Library:
     def _document(self, row: sqlite3.Row) -> Document:
         values: dict[str, Any] = dict(row)
         values.pop("doc_key", None)
+        values.pop("embedder_tag", None)
         for column in _SECRET:
             values[column] = self._open(values["doc_id"], column, values[column])
         return Document(**values)
@@ -206,10 +227,27 @@ class Library:
         return sorted((self._document(r) for r in rows), key=lambda d: d.path)
 
     def embedders(self) -> set[str]:
-        """The embedders of the documents indexed here."""
-        rows = self._db.execute("SELECT DISTINCT embedder FROM documents WHERE status = ? AND embedder IS NOT NULL",
-                                (READY,))
-        return {r[0] for r in rows}
+        """The embedders of the documents indexed here, each checked against its seal.
+
+        Raises:
+            LibraryTampered: An embedder was altered outside Sanctum (it is not followed).
+        """
+        rows = self._db.execute(
+            "SELECT doc_id, embedder, embedder_tag FROM documents WHERE status = ? AND embedder IS NOT NULL", (READY,))
+        found, altered = set(), set()
+        for doc_id, embedder, tag in rows:
+            if tag is None or not hmac.compare_digest(bytes(tag), self._embedder_tag(doc_id, embedder)):
+                altered.add(embedder)
+            else:
+                found.add(embedder)
+        if altered:
+            raise LibraryTampered(
+                "the library database was changed outside Sanctum: the embedding model recorded for some "
+                f"documents ({', '.join(sorted(altered))}) does not carry Sanctum's seal, so Sanctum will not "
+                "follow it. If nobody here did this on purpose, someone with access to this computer may have; "
+                "run `sanctum ingest --reindex` to index your documents again with the current model"
+            )
+        return found
 
     def get(self, path: Path) -> Document | None:
         return self.by_id(self.doc_id_for(path))
@@ -255,15 +293,16 @@ class Library:
         with self._tx() as db:
             db.execute(
                 """INSERT INTO documents (doc_id, path, doc_key, content_hash, size, mtime_ns, status, embedder,
-                                          added_at, updated_at, error, chunk_count, library)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, COALESCE(?, ?))
+                                          added_at, updated_at, error, chunk_count, library, embedder_tag)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, COALESCE(?, ?), ?)
                    ON CONFLICT(doc_id) DO UPDATE SET content_hash=excluded.content_hash, doc_key=excluded.doc_key,
                      size=excluded.size, mtime_ns=excluded.mtime_ns, status=excluded.status,
-                     embedder=excluded.embedder, updated_at=excluded.updated_at, error=NULL,
+                     embedder=excluded.embedder, embedder_tag=excluded.embedder_tag,
+                     updated_at=excluded.updated_at, error=NULL,
                      library=COALESCE(?, documents.library)""",
                 (doc_id, self._seal(doc_id, "path", str(path)), doc_key,
                  self._seal(doc_id, "content_hash", content_hash), size, mtime_ns, INDEXING, embedder, now, now,
-                 library, DEFAULT_LIBRARY, library),
+                 library, DEFAULT_LIBRARY, self._embedder_tag(doc_id, embedder), library),
             )
         self._doc_ciphers.pop(doc_id, None)
         return doc_id
@@ -446,6 +485,10 @@ class Library:
     def remove_watched(self, folder: Path) -> bool:
         cur = self._db.execute("DELETE FROM watched_folders WHERE folder_id = ?", (self._folder_id(folder),))
         return cur.rowcount > 0
+
+
+class LibraryTampered(SanctumError):
+    """A value Sanctum relies on was altered in the library database from outside."""
 
 
 class UnknownLibrary(SanctumError):

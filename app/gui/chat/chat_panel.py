@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.core.values import USER, StoredMessage
 from app.gui import theme
 from app.gui.chat.message_widget import MessageWidget
+from app.gui.safe_text import plain, tooltip
 
 
 class ComposerEdit(QPlainTextEdit):
@@ -151,6 +152,7 @@ class ChatPanel(QWidget):
         self.title.setAccessibleName("Conversation title")
         self.title.setFont(theme.scaled_font(self, 1.2, bold=True))
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        plain(self.title)  # a title may quote a document or a question: shown as it is
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.scope_button = QPushButton("Uses: all documents", self)
         self.scope_button.setAccessibleName("Documents this conversation uses")
@@ -295,7 +297,7 @@ class ChatPanel(QWidget):
 
     def set_title(self, title: str) -> None:
         self._full_title = title
-        self.title.setToolTip(title)
+        self.title.setToolTip(tooltip(title))
         self.title.setAccessibleDescription(title)
         self._elide_title()
 

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from app.core.values import Conversation
+from app.gui.safe_text import tooltip
 
 ConvIdRole = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
@@ -52,7 +53,7 @@ class ConversationListModel(QAbstractListModel):
             return c.title
         if role == Qt.ItemDataRole.ToolTipRole:
             scope = "" if c.doc_ids is None else f" · uses {len(c.doc_ids)} chosen document(s)"
-            return f"{c.title}\nLast used {_when(c.updated_at)}{scope}"
+            return tooltip(f"{c.title}\nLast used {_when(c.updated_at)}{scope}")
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{c.title}, last used {_when(c.updated_at)}"
         if role == ConvIdRole:

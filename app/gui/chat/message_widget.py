@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.core.values import USER, Citation, EvidenceQuote
 from app.gui import theme
+from app.gui.safe_text import markdown_html, tooltip
 
 NOT_SUPPORTED = "Not found in your documents — check before relying on it."
 NOT_SUPPORTED_DETAIL = ("The facts in this answer could not be found in the passages it cites. "
@@ -55,7 +56,7 @@ class EvidenceQuoteLabel(QLabel):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_Hover)  # for the stylesheet's :hover
-        self.setToolTip(f"Show this sentence in {Path(evidence.path).name}")
+        self.setToolTip(tooltip(f"Show this sentence in {Path(evidence.path).name}"))
         self.setAccessibleName(f"Quote from {evidence.where()}")
         self.setAccessibleDescription(f"{evidence.text} Press Enter to show it in the document.")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
@@ -118,7 +119,9 @@ class MessageWidget(QFrame):
         self.body = QLabel(self)
         self.body.setObjectName("MessageText")
         self.body.setAccessibleName("Question text" if is_user else "Answer text")
-        self.body.setTextFormat(Qt.TextFormat.PlainText if is_user else Qt.TextFormat.MarkdownText)
+        # Answers are Markdown, rendered by us with raw HTML off and no images (app.gui.safe_text):
+        # a QLabel's own Markdown would load any picture an answer names.
+        self.body.setTextFormat(Qt.TextFormat.PlainText if is_user else Qt.TextFormat.RichText)
         self.body.setWordWrap(True)
         self.body.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
@@ -195,7 +198,8 @@ class MessageWidget(QFrame):
     # -- content ----------------------------------------------------------------------------
 
     def _render(self) -> None:
-        self.body.setText(self.text)
+        rich = self.body.textFormat() == Qt.TextFormat.RichText
+        self.body.setText(markdown_html(self.text, self.body.font()) if rich and self.text else self.text)
         self.body.setVisible(bool(self.text))
 
     def append_text(self, chunk: str) -> None:
@@ -284,7 +288,7 @@ class MessageWidget(QFrame):
             chip.setCursor(Qt.CursorShape.PointingHandCursor)
             chip.setAccessibleName(f"Source {c.n}: {Path(c.path).name}" + (f", {c.label}" if c.label else ""))
             quote = " ".join(c.text.split())
-            chip.setToolTip(f"“{quote[:400]}{'…' if len(quote) > 400 else ''}”")
+            chip.setToolTip(tooltip(f"“{quote[:400]}{'…' if len(quote) > 400 else ''}”"))
             if c.removed:  # nothing of it is kept: nothing to open
                 chip.setEnabled(False)
                 chip.setAccessibleName(f"Source {c.n}: removed")

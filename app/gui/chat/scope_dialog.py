@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.values import Document
+from app.gui.safe_text import tooltip
 
 
 class ScopeDialog(QDialog):
@@ -35,7 +36,7 @@ class ScopeDialog(QDialog):
         self.list.setAccessibleName("Documents to use")
         for d in documents:
             item = QListWidgetItem(d.name, self.list)
-            item.setToolTip(d.path)
+            item.setToolTip(tooltip(d.path))
             item.setData(Qt.ItemDataRole.UserRole, d.doc_id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if chosen and d.doc_id in chosen else Qt.CheckState.Unchecked)

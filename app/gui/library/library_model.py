@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from app.core.ingest.service import FileOutcome, IngestProgress
 from app.core.values import Document
+from app.gui.safe_text import tooltip
 
 QUEUED, INDEXING, READY, UNCHANGED, FAILED, SKIPPED = "queued", "indexing", "ready", "unchanged", "failed", "skipped"
 PathRole = Qt.ItemDataRole.UserRole + 1
@@ -128,7 +129,7 @@ class LibraryModel(QAbstractListModel):
         if role == DetailRole:
             return r.summary()
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{r.path}\n{r.summary()}"
+            return tooltip(f"{r.path}\n{r.summary()}")
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{r.name}: {r.summary()}"
         if role == PathRole:

@@ -242,6 +242,8 @@ class WindowStates(QObject):
         The key goes first (see :mod:`app.core.privacy.wipe`). The window then writes nothing more, not even
         its geometry, so the folder stays empty.
         """
+        from app.core.privacy.service import WipeRefused
+
         w = self.w
         self.wiped = True
         w.idle.watch(None)
@@ -256,6 +258,9 @@ class WindowStates(QObject):
         root = w.engine.paths.root
         try:
             removed = w.engine.privacy_service().wipe()  # closes the engine first
+        except WipeRefused as exc:  # not Sanctum's folder: nothing was deleted
+            w.notice.show_notice("Nothing was deleted", f"<p>{html.escape(str(exc))}</p>",
+                                 [("Close Sanctum", w.close)])
         except OSError as exc:
             log.error("wipe failed: %s", exc)
             w.notice.show_notice("The data could not be fully deleted",

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from app.core.answer.sources import PDF, SourceLocation, find_span
 from app.core.values import Citation
 from app.gui import theme
+from app.gui.safe_text import plain, tooltip
 
 # A highlighter's yellow: PDF pages are painted white in either theme, so fixed tints read on both.
 MARK_STRONG = QColor(255, 196, 0, 120)
@@ -154,6 +155,7 @@ class SourcePanel(QWidget):
         self.title.setFont(theme.scaled_font(self, 1.05, bold=True))
         self.title.setAccessibleName("Source document")
         self.title.setWordWrap(True)
+        plain(self.title)  # a file name is shown as it is, never read as HTML (app.gui.safe_text)
         self.title.setMinimumWidth(1)  # a long file name must not widen the column
         head.addWidget(self.title, 1)
         self.open_button = QPushButton("Open in system viewer", self)
@@ -173,6 +175,7 @@ class SourcePanel(QWidget):
         self.quote.setVisible(False)
         for label in (self.where, self.quote):
             label.setMinimumWidth(1)
+            label.setTextFormat(Qt.TextFormat.RichText)  # built from escaped pieces only
         layout.addWidget(self.quote)
 
         self.stack = QStackedWidget(self)
@@ -205,8 +208,9 @@ class SourcePanel(QWidget):
     def show_loading(self, citation: Citation, quote: str = "") -> None:
         self.citation, self.highlight = citation, quote
         self.title.setText(Path(citation.path).name)
-        self.title.setToolTip(citation.path)
-        self.where.setText(f"Source {citation.n}" + (f" · {citation.label}" if citation.label else "") + " · opening…")
+        self.title.setToolTip(tooltip(citation.path))
+        self.where.setText(html.escape(f"Source {citation.n}" + (f" · {citation.label}" if citation.label else "")
+                                       + " · opening…"))
         self.quote.setVisible(False)
 
     def show_error(self, citation: Citation, message: str) -> None:
@@ -227,7 +231,7 @@ class SourcePanel(QWidget):
         where = f"Source {citation.n}" + (f" · {loc.label}" if loc.label else "")
         if not loc.exact:
             where += " · the file has changed since it was read; the passage is shown as it was"
-        self.where.setText(where)
+        self.where.setText(html.escape(where))
         self.quote.setVisible(False)
         if loc.kind == PDF:
             self._show_pdf(loc)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 
 from app.core.errors import EmptyDocument, ParseError
-from app.core.ingest.parsers import _refusals, _sniff, encrypted, legacy
+from app.core.ingest.parsers import _refusals, _sniff, archive, encrypted, legacy
 from app.core.ingest.parsers.archive import MAX_NESTING, parse_zip
 from app.core.ingest.parsers.base import NESTED_SEPARATOR, Embedded, MemoryFile, ParsedDocument, Section, Source
 from app.core.ingest.parsers.ebook import parse_epub
@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 _HEAD_BYTES = 8192
+#: Characters of text one file (with the files inside it) may hand back to the app: some 10,000
+#: pages. A hostile file that makes a parser produce more costs the app no more memory than this.
+MAX_TEXT_CHARS = 20_000_000
 _HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 _OFFICE_SUFFIXES = frozenset({".docx", ".xlsx", ".pptx"})
 _ODF_SUFFIXES = frozenset({".odt", ".ods", ".odp"})
@@ -91,7 +94,36 @@ def parse(path: pathlib.Path, *, password: str | None = None) -> ParsedDocument:
         EmptyDocument: The file holds no extractable text (empty, a blank scan, encrypted e-mail).
         ParseError: The file is damaged or cannot be read (the message names the reason).
     """
-    return _parse_source(pathlib.Path(path), password=password, depth=0)
+    with archive.file_budget():
+        return cap_text(_parse_source(pathlib.Path(path), password=password, depth=0))
+
+
+def cap_text(document: ParsedDocument, limit: int | None = None) -> ParsedDocument:
+    """Keep at most ``limit`` characters (MAX_TEXT_CHARS) of a document and the files inside it.
+
+    What a parser hands back to the app is bounded, whatever the file: the rest is left out with
+    a warning that says so.
+    """
+    left = MAX_TEXT_CHARS if limit is None else limit
+    cut = False
+    for holder in [document, *(c.document for c in document.children if c.document is not None)]:
+        kept = []
+        for section in holder.sections:
+            if left <= 0:
+                cut = True
+                break
+            if len(section.text) > left:
+                section = Section(section.text[:left], section.page, section.label)
+                cut = True
+            kept.append(section)
+            left -= len(section.text)
+        holder.sections = kept
+    if cut:
+        document.warnings.append(
+            f"only the first {MAX_TEXT_CHARS if limit is None else limit:,} characters of this file (and the files "
+            "inside it) are indexed; split it to index the rest"
+        )
+    return document
 
 
 def parse_embedded(name: str, data: bytes, *, password: str | None, depth: int) -> list[Embedded]:
@@ -162,6 +194,8 @@ def _choose(
 ) -> Callable[[Source], ParsedDocument]:
     """Pick the parser for ``path``, or raise the refusal."""
     kind = _sniff.sniff(path, head)
+    if kind in archive.PACKAGE_NAMES:
+        archive.charge_package(path, kind)  # zip-bomb limits for ZIP-based documents too
     nested = {"password": password, "depth": depth, "read_embedded": parse_embedded}
     if kind == "pdf":
         return lambda p: parse_pdf(p, password=password)

@@ -3,14 +3,18 @@
 Members are read into memory one at a time, never extracted to disk. Limits defeat zip bombs:
 how many files, how many bytes in all (across nested archives too), how much one member may
 expand, and how deeply archives may nest. An archive that breaks a limit is refused whole, with
-the limit named.
+the limit named. The same limits apply to every ZIP-based document format (docx, xlsx, pptx,
+odt/ods/odp, epub: :func:`charge_package`), and one budget covers a file the user added and
+everything inside it, however deep (:func:`file_budget`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import posixpath
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from app.core.errors import ParseError
@@ -59,13 +63,8 @@ def parse_zip(path: Source, *, read_embedded: ReadEmbedded, password: str | None
         ArchiveRefused: Too many files, too large, or a member expands suspiciously.
         ParseError: The archive is damaged.
     """
-    budget = _budget.get()
-    token = _budget.set(_Budget()) if budget is None else None
-    try:
+    with file_budget():
         return _read(path, password=password, depth=depth, read_embedded=read_embedded)
-    finally:
-        if token is not None:
-            _budget.reset(token)
 
 
 def _read(path: Source, *, password: str | None, depth: int, read_embedded: ReadEmbedded) -> ParsedDocument:
@@ -103,32 +102,84 @@ def _is_junk(name: str) -> bool:
     return name.startswith("__MACOSX/") or base.startswith((".", "~$"))
 
 
-def _check_limits(members: list[zipfile.ZipInfo]) -> None:
+def _check_limits(members: list[zipfile.ZipInfo], what: str = "archive") -> int:
+    """Refuse ``members`` when they break a limit; returns the bytes they declare.
+
+    ``what`` names the file in the messages: "archive", or the format of a ZIP-based document
+    ("Word document", "OpenDocument text" ...), whose parts are read by its own parser.
+    """
     if len(members) > MAX_MEMBERS:
         raise ArchiveRefused(
-            f"archive refused: it holds {len(members):,} files, more than the {MAX_MEMBERS:,} Sanctum reads "
-            "from one archive; extract it and add the folder"
+            f"{what} refused: it holds {len(members):,} files, more than the {MAX_MEMBERS:,} Sanctum reads "
+            f"from one {what}" + ("; extract it and add the folder" if what == "archive" else "")
         )
     budget = _budget.get()
     assert budget is not None
     declared = sum(info.file_size for info in members)
     if declared > budget.left:
         raise ArchiveRefused(
-            f"archive refused: its files expand to {_size(declared)}, more than the {_size(MAX_TOTAL_BYTES)} "
-            "Sanctum reads from one archive (a zip bomb?); extract it and add the folder"
+            f"{what} refused as a likely zip bomb: its parts expand to {_size(declared)}, more than the "
+            f"{_size(budget.left)} left of the {_size(MAX_TOTAL_BYTES)} Sanctum reads from one file"
+            + ("; extract it and add the folder" if what == "archive" else "")
         )
     for info in members:
         if info.file_size > MAX_MEMBER_BYTES:
             raise ArchiveRefused(
-                f"archive refused: {info.filename} expands to {_size(info.file_size)}, more than the "
-                f"{_size(MAX_MEMBER_BYTES)} allowed for one file in an archive"
+                f"{what} refused as a likely zip bomb: {info.filename} expands to {_size(info.file_size)}, "
+                f"more than the {_size(MAX_MEMBER_BYTES)} allowed for one part"
             )
         if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             ratio = info.file_size // max(info.compress_size, 1)
             raise ArchiveRefused(
-                f"archive refused as a likely zip bomb: {info.filename} expands {ratio:,} times "
+                f"{what} refused as a likely zip bomb: {info.filename} expands {ratio:,} times "
                 f"(at most {MAX_RATIO} is allowed)"
             )
+    return declared
+
+
+#: How the ZIP-based document formats are named in a refusal.
+PACKAGE_NAMES = {
+    "docx": "Word document", "xlsx": "Excel workbook", "pptx": "PowerPoint presentation", "ooxml": "Office file",
+    "odt": "OpenDocument text", "ods": "OpenDocument spreadsheet", "odp": "OpenDocument presentation",
+    "epub": "EPUB book",
+}
+
+
+@contextlib.contextmanager
+def file_budget() -> Iterator[None]:
+    """One budget of uncompressed bytes for a file the user added and everything inside it.
+
+    Archives, attachments and ZIP-based documents nested in it all draw on it; a nested call
+    shares the budget already open.
+    """
+    token = _budget.set(_Budget()) if _budget.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _budget.reset(token)
+
+
+def charge_package(path: Source, kind: str) -> None:
+    """Apply the zip-bomb limits to a ZIP-based document (docx, xlsx, pptx, odt/ods/odp, epub).
+
+    Its parser reads the parts itself, so the limits are checked on the declared sizes before it
+    starts (zipfile never returns more than a part declares), and the declared total is charged
+    to the budget of the file the user added.
+
+    Raises:
+        ArchiveRefused: The package breaks a limit (the message names it).
+    """
+    with file_budget():
+        try:
+            with path.open("rb") as handle, zipfile.ZipFile(handle) as package:
+                members = [info for info in package.infolist() if not info.is_dir()]
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError):
+            return  # damaged: its own parser names what is wrong
+        declared = _check_limits(members, PACKAGE_NAMES.get(kind, "document"))
+        budget = _budget.get()
+        assert budget is not None
+        budget.left -= declared
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, password: str | None) -> bytes:

@@ -11,15 +11,16 @@ Used for PDF pages without a text layer (see pdf.py) and for image files (PNG, J
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
+import tempfile
 import time
 from typing import Any
 
 from app.core.errors import EmptyDocument, ParseError
 from app.core.ingest.parsers._clean import make_section
 from app.core.ingest.parsers.base import ParsedDocument, Section, Source
+from app.core.privacy.hardening import child_environment
 
 #: Image suffixes read by OCR (lower case, with the dot).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"})
@@ -101,17 +102,18 @@ def ocr_image(image: Any) -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     # One thread: Tesseract's OpenMP threads fight each other (and the embedder) on small
-    # machines and make OCR several times slower.
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    # machines and make OCR several times slower. A bare environment: Tesseract needs none of
+    # ours (proxies, D-Bus, SANCTUM_PASSPHRASE), and a private home it never writes to.
     try:
-        done = subprocess.run(
-            [program, "stdin", "stdout", "-l", _LANGUAGE, "--psm", "3"],
-            input=buffer.getvalue(),
-            capture_output=True,
-            timeout=_PAGE_TIMEOUT_S,
-            env=env,
-            check=False,
-        )
+        with tempfile.TemporaryDirectory(prefix="sanctum-ocr-") as home:
+            done = subprocess.run(
+                [program, "stdin", "stdout", "-l", _LANGUAGE, "--psm", "3"],
+                input=buffer.getvalue(),
+                capture_output=True,
+                timeout=_PAGE_TIMEOUT_S,
+                env=child_environment(home, {"OMP_THREAD_LIMIT": "1"}),
+                check=False,
+            )
     except subprocess.TimeoutExpired as error:
         raise ParseError(f"OCR timed out after {_PAGE_TIMEOUT_S} s on one page") from error
     except OSError as error:
