@@ -120,6 +120,12 @@ class _SharedDocuments:
         self._session.sync()
         return True if self._session.ingest_service().remove(Path(path)) else None
 
+    @contextlib.contextmanager
+    def removals(self) -> Iterator[None]:
+        """As :meth:`DocumentService.removals`; a shared library's store is on its server, which
+        this computer does not compact (see :meth:`app.core.storage.vectors.VectorStore.compact`)."""
+        yield
+
 
 @contextlib.contextmanager
 def shared_view(engine: Engine, args: argparse.Namespace) -> Iterator[Any]:
