@@ -101,7 +101,7 @@ class _SharedView:
         self._session.sync()
         return self._session.search_service()
 
-    def ask_service(self) -> Any:
+    def ask_service(self, model_key: str | None = None) -> Any:
         self._session.sync()  # before each question: documents other members added since are found
         return self._session.ask_service()
 

@@ -76,7 +76,7 @@ def _unknown_inside(folder: Path) -> list[str]:
         if child.is_symlink():
             strangers.append(name)
         elif folder.name == "store":
-            if not ((child.is_dir() and _UUID.match(name)) or
+            if not ((child.is_dir() and _UUID.match(name)) or name == "compact.pending" or
                     (child.is_file() and (name == "chroma.sqlite3" or name[len("chroma.sqlite3"):] in _SIDECARS
                                           and name.startswith("chroma.sqlite3")))):
                 strangers.append(name + ("/" if child.is_dir() else ""))
