@@ -57,6 +57,20 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--json", type=Path, metavar="FILE", default=Path("bench-results") / "answers.json",
                    help="where to write the results (default: bench-results/answers.json)")
 
+    p = bench.add_parser("pages", help="page-hit@k in long PDF filings (FinanceBench), beside the common pipeline")
+    p.add_argument("--pdfs", type=Path, required=True, metavar="DIR", help="the filings (DOC_NAME.pdf)")
+    p.add_argument("--questions", type=Path, required=True, metavar="FILE.jsonl",
+                   help="FinanceBench lines (question, doc_name, evidence[].evidence_page_num, 0-based)")
+    p.add_argument("--k", default="1,5,10", help="the k of page-hit@k, comma-separated (default 1,5,10)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N questions, and only their filings")
+    p.add_argument("--embedder", metavar="NAME|PATH",
+                   help="Sanctum's embedder for this run: a sentence-transformers folder or a .gguf file "
+                        "(default: the app's); the common pipeline always uses the shipped MiniLM")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="keep both libraries here and reuse them while files, embedder and ingest code are unchanged")
+    p.add_argument("--no-common", action="store_true", help="leave out the common pipeline")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results (and each question's rank)")
+
     from app.bench import speed_cli
 
     speed_cli.add_parsers(bench)
@@ -79,6 +93,8 @@ def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> i
         return 0
     if args.bench_command == "answers":
         return _answers(args, passphrase)
+    if args.bench_command == "pages":
+        return _pages(args, passphrase)
     if args.bench_command == "encryption":
         from app.bench import encryption
 
@@ -176,4 +192,29 @@ def _answers(args: argparse.Namespace, passphrase: PassphraseProvider | None) ->
               f"vs {d['first_token_idle_s']} s")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+def _pages(args: argparse.Namespace, passphrase: PassphraseProvider | None) -> int:
+    from app.bench import pages
+
+    try:
+        ks = sorted({int(k) for k in args.k.split(",") if k.strip()})
+    except ValueError:
+        print(f"sanctum bench pages: --k takes whole numbers such as 1,5,10, not {args.k!r}", file=sys.stderr)
+        return 2
+    if not ks or ks[0] < 1:
+        print("sanctum bench pages: --k needs numbers of 1 or more", file=sys.stderr)
+        return 2
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    embedder = Path(args.embedder).expanduser() if args.embedder else args.embedding_model
+    report = pages.run(pdfs=args.pdfs, questions_file=args.questions, ks=ks, limit=args.limit, cache=args.cache,
+                       embedding_model=embedder, common=not args.no_common, passphrase=passphrase, log=log)
+    print(pages.table(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     return 0
