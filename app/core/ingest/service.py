@@ -22,6 +22,7 @@ import numpy as np
 from app.core.config import Settings
 from app.core.errors import Cancelled, ParseError, PasswordRequired, SanctumError
 from app.core.ingest.chunker import Chunk, chunk_text
+from app.core.ingest.context import document_identity, heading_at, section_headings, with_table_records
 from app.core.ingest.parse_pool import ParserPool
 from app.core.ingest.parsers import is_supported, refusal_reason
 from app.core.ingest.parsers.base import NESTED_SEPARATOR, ParsedDocument, Section
@@ -83,6 +84,7 @@ class _Unit:
     header: str | None
     texts: list[str]
     vectors: np.ndarray | None = None
+    keyword_texts: list[str] | None = None  # each chunk with its section heading (None: the chunk's text)
 
 
 @dataclass
@@ -341,12 +343,26 @@ class IngestService:
         return job
 
     def _prepare(self, path: Path, parsed: ParsedDocument) -> _Unit:
+        paged = any(s.page is not None for s in parsed.sections)
+        if paged:  # tables' rows again as records with their headers (app.core.ingest.context)
+            parsed = with_table_records(parsed)
         pieces = self.chunk(parsed)
         if not pieces:
             raise ParseError("no text found in this file")
-        header = context_header(parsed.title, path)  # embedded in front of each chunk, and a keyword field
-        embedded = header if self.settings.contextual_header else None
-        return _Unit(parsed, pieces, header, [with_header(embedded, p.text) for _, _, p in pieces])
+        if not paged:
+            header = context_header(parsed.title, path)  # embedded in front of each chunk, and a keyword field
+            embedded = header if self.settings.contextual_header else None
+            return _Unit(parsed, pieces, header, [with_header(embedded, p.text) for _, _, p in pieces])
+        # A long paged document: each chunk carries who and what the document is (company, form,
+        # period) and the section it sits in ("Item 7. … › Consolidated Balance Sheets").
+        header = document_identity(parsed, path, title=parsed.title).text()
+        marks = section_headings(parsed)
+        headings = [heading_at(marks[s_index], piece.start) for s_index, _, piece in pieces]
+        contexts = [" · ".join(p for p in (header, h) if p) or None for h in headings]
+        texts = [with_header(c if self.settings.contextual_header else None, p.text)
+                 for c, (_, _, p) in zip(contexts, pieces, strict=True)]
+        keyword_texts = [with_header(h or None, p.text) for h, (_, _, p) in zip(headings, pieces, strict=True)]
+        return _Unit(parsed, pieces, header, texts, keyword_texts=keyword_texts)
 
     def _embed_jobs(self, jobs: list[_Job], done: int, total: int,
                     progress: Callable[[IngestProgress], None] | None, cancelled: Callable[[], bool] | None) -> None:
@@ -493,8 +509,9 @@ class IngestService:
         self.store.add(chunks, np.concatenate(vectors))
         for w, doc_id, stored in zip(writes, doc_ids, per_doc, strict=True):
             if self.keywords is not None:
-                self.keywords.replace_document(doc_id, [(c.chunk_id, c.text) for c in stored], header=w.unit.header,
-                                               version=w.digest)
+                texts = w.unit.keyword_texts or [c.text for c in stored]
+                self.keywords.replace_document(doc_id, [(c.chunk_id, t) for c, t in zip(stored, texts, strict=True)],
+                                               header=w.unit.header, version=w.digest)
         with self.library.batch():
             for w, doc_id, stored in zip(writes, doc_ids, per_doc, strict=True):
                 parsed = w.unit.parsed
