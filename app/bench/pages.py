@@ -151,6 +151,11 @@ def run(
                 {"q": q.q[:120], "doc": q.doc, "pages": sorted(q.pages), "rank": r, "top5": f}
                 for q, r, f in zip(questions, ranks, found_all, strict=True)
             ]
+            # The same library and questions without query narrowing: what narrowing alone adds.
+            search.narrow = False
+            plain = [first_hit([(Path(p.path).stem, p.page) for p in search.search(q.q, k=depth)], q)
+                     for q in questions]
+            report["results"][f"{SANCTUM} (no narrowing)"] = {**report["results"][SANCTUM], **score(plain, ks)}
             log(f"sanctum: {engine.store.count()} chunks, {len(fresh)} files ingested now")
             if common:
                 report["results"][COMMON] = _common(files, questions, ks, work, log)

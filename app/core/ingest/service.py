@@ -128,6 +128,14 @@ class _Write:
                            seconds=time.perf_counter() - self.started)
 
 
+PAGED_HEADER_TOKENS = 64  # word-pieces kept free for identity + section heading (about 240 characters)
+_PAGED_HEADER_CHARS = 240
+
+
+def _cap(text: str) -> str:
+    return text if len(text) <= _PAGED_HEADER_CHARS else text[:_PAGED_HEADER_CHARS].rsplit(" ", 1)[0] + "…"
+
+
 def file_hash(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -346,7 +354,7 @@ class IngestService:
         paged = any(s.page is not None for s in parsed.sections)
         if paged:  # tables' rows again as records with their headers (app.core.ingest.context)
             parsed = with_table_records(parsed)
-        pieces = self.chunk(parsed)
+        pieces = self.chunk(parsed, header_tokens=PAGED_HEADER_TOKENS if paged else HEADER_TOKENS)
         if not pieces:
             raise ParseError("no text found in this file")
         if not paged:
@@ -358,7 +366,7 @@ class IngestService:
         header = document_identity(parsed, path, title=parsed.title).text()
         marks = section_headings(parsed)
         headings = [heading_at(marks[s_index], piece.start) for s_index, _, piece in pieces]
-        contexts = [" · ".join(p for p in (header, h) if p) or None for h in headings]
+        contexts = [_cap(" · ".join(p for p in (header, h) if p)) or None for h in headings]
         texts = [with_header(c if self.settings.contextual_header else None, p.text)
                  for c, (_, _, p) in zip(contexts, pieces, strict=True)]
         keyword_texts = [with_header(h or None, p.text) for h, (_, _, p) in zip(headings, pieces, strict=True)]
@@ -459,10 +467,11 @@ class IngestService:
                                  library=library)
         return [FileOutcome(job.path, FAILED, str(exc), seconds=time.perf_counter() - job.started)]
 
-    def chunk(self, parsed: ParsedDocument) -> list[tuple[int, Section, Chunk]]:
-        """Cut each section into chunks that fit the embedder (never across a page)."""
+    def chunk(self, parsed: ParsedDocument, *, header_tokens: int = HEADER_TOKENS) -> list[tuple[int, Section, Chunk]]:
+        """Cut each section into chunks that fit the embedder after a header of ``header_tokens``
+        (never across a page)."""
         tokenizer = self.embedder.tokenizer
-        size = min(self.settings.chunk_tokens, self.embedder.content_tokens - HEADER_TOKENS)
+        size = min(self.settings.chunk_tokens, self.embedder.content_tokens - header_tokens)
         overlap = min(self.settings.chunk_overlap, size // 4)
         pieces = []
         for s_index, section in enumerate(parsed.sections):
