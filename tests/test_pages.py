@@ -163,3 +163,10 @@ def test_bench_pages_runs_on_a_tiny_set(home: Path, tmp_path: Path, filings: Pat
                       log=lambda line: None)
     assert again["results"]["sanctum"]["ingest_s"] is None and again["results"]["common"]["ingest_s"] is None
     assert again["results"]["sanctum"]["hit@3"] == 2
+
+
+def test_a_year_no_filing_covers_does_not_hide_the_one_that_does() -> None:
+    docs = [d for d in (document_names(f"v{y}", f"VERIZON_{y}_10K", "Verizon Communications Inc.",
+                                       f"fiscal year ended December 31, {y}") for y in (2021, 2022)) if d]
+    assert narrow("As of FY 2021, how much did Verizon expect to pay its retirees in 2024?", docs) == ["v2021"]
+    assert narrow("Has Verizon's debt grown between 2022 and 2021?", docs) == ["v2022"]

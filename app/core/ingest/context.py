@@ -108,19 +108,30 @@ def _company(head: str) -> str | None:
         if _REGISTRANT.search(line):
             before = line[: _REGISTRANT.search(line).start()].strip(" (")  # type: ignore[union-attr]
             if _plausible_company(before):
-                return before
+                return _name(before)
             for prev in reversed(lines[max(0, i - 3) : i]):
                 if _plausible_company(prev):
-                    return prev
+                    return _name(prev)
     for line in lines[:60]:  # else: the first capitalised line that ends like a company's name
         if _plausible_company(line) and line.upper() == line and _COMPANY_WORD.search(line):
-            return line
+            return _name(line)
     return None
 
 
+def _name(line: str) -> str:
+    return " ".join(line.replace("\u00a0", " ").strip("_ ").split())
+
+
+_NOT_A_NAME = re.compile(r"\b(period|documents?|reference|transition|check\s+mark|registrant|report|pursuant|"
+                        r"commission|securities|exchange\s+act|fiscal|quarterly|annual|form|act\s+of|state|"
+                        r"washington|united\s+states|indicate|incorporation|address)\b", re.IGNORECASE)
+
+
 def _plausible_company(line: str) -> bool:
-    return 2 <= len(line) <= 80 and any(c.isalpha() for c in line) and not line.lower().startswith(
-        ("(", "commission", "state", "delaware", "for the", "form", "united states", "securities", "washington"))
+    """Whether a cover-page line can be the company's name (not a form caption or boilerplate)."""
+    line = line.strip("_ \u00a0")
+    return (2 <= len(line) <= 80 and sum(c.isalpha() for c in line) >= 2 and not line.startswith("(")
+            and not _NOT_A_NAME.search(line.replace("\u00a0", " ")))
 
 
 def _clean(line: str, limit: int = _MAX_HEADING) -> str:
