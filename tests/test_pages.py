@@ -170,3 +170,19 @@ def test_a_year_no_filing_covers_does_not_hide_the_one_that_does() -> None:
                                        f"fiscal year ended December 31, {y}") for y in (2021, 2022)) if d]
     assert narrow("As of FY 2021, how much did Verizon expect to pay its retirees in 2024?", docs) == ["v2021"]
     assert narrow("Has Verizon's debt grown between 2022 and 2021?", docs) == ["v2022"]
+
+
+@pytest.mark.slow
+def test_bench_embedder_choice_runs_quality_and_timing_on_a_tiny_set(home: Path, tmp_path: Path) -> None:
+    from app.bench import embedder_choice
+    from app.bench.data_cli import SCIFACT
+
+    pdf = make_filing(tmp_path / "ACME_2022_10K.pdf", "ACME WIDGETS, INC.", 2022, 34_229)
+    report = embedder_choice.run(embedders=["minilm-torch"], quality=True, timing=True, scifact=SCIFACT,
+                                 docs=40, scifact_queries=8, timing_pdf=pdf, queries=5,
+                                 passphrase=typed_passphrase, log=lambda line: None)
+    row = report["rows"]["minilm-torch"]
+    assert row["scifact_queries"] == 8 and row["scifact_docs"] >= 8
+    assert 0.0 < row["scifact_ndcg@10"] <= 1.0
+    assert row["chunks_per_s"] > 0 and row["timing_chunks"] >= 3 and row["query_ms_median"] > 0
+    assert "minilm-torch" in embedder_choice.table(report)

@@ -80,6 +80,7 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--scifact", type=Path, required=True, metavar="DIR", help="a BEIR SciFact folder")
     p.add_argument("--split", default="train", help="qrels split (default: train)")
     p.add_argument("--docs", type=int, metavar="N", help="SciFact: the judged abstracts plus others up to N")
+    p.add_argument("--scifact-queries", type=int, metavar="N", help="SciFact: only the first N queries")
     p.add_argument("--pdfs", type=Path, metavar="DIR", help="financebench-dev PDFs (page-hit@5)")
     p.add_argument("--questions", type=Path, metavar="FILE.jsonl", help="financebench-dev questions")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N questions and their filings")
@@ -254,7 +255,8 @@ def _embedder_choice(args: argparse.Namespace, passphrase: PassphraseProvider | 
         print(line, file=sys.stderr, flush=True)
 
     report = embedder_choice.run(embedders=names, quality=args.quality, timing=args.timing, scifact=args.scifact,
-                                 split=args.split, docs=args.docs, pdfs=args.pdfs, questions=args.questions,
+                                 split=args.split, docs=args.docs, scifact_queries=args.scifact_queries,
+                                 pdfs=args.pdfs, questions=args.questions,
                                  limit=args.limit, timing_pdf=args.timing_pdf, queries=args.queries,
                                  cache=args.cache, passphrase=passphrase, log=log)
     print(embedder_choice.table(report))

@@ -31,8 +31,13 @@ from app.core.engine import Engine
 EMBEDDERS = {"minilm-torch": None, "nomic-f16": "nomic-f16", "nomic-q8_0": "nomic-q8_0"}
 
 
-def _subset(beir: BeirSet, docs: int | None) -> BeirSet:
-    """The same queries over the judged abstracts plus others, ``docs`` in all (None: all)."""
+def _subset(beir: BeirSet, docs: int | None, queries: int | None = None) -> BeirSet:
+    """The first ``queries`` queries (None: all) over their judged abstracts plus others, ``docs``
+    in all (None: the whole corpus)."""
+    if queries is not None:
+        kept = dict(list(beir.queries.items())[:queries])
+        beir = BeirSet(folder=beir.folder, split=beir.split, queries=kept,
+                       qrels={q: r for q, r in beir.qrels.items() if q in kept})
     if docs is None:
         return beir
     judged = {d for rels in beir.qrels.values() for d in rels}
@@ -46,20 +51,22 @@ def _subset(beir: BeirSet, docs: int | None) -> BeirSet:
     return Subset(folder=beir.folder, split=beir.split, queries=beir.queries, qrels=beir.qrels)
 
 
-def _quality(name: str, model: str | None, *, scifact: Path, split: str, docs: int | None, pdfs: Path | None,
+def _quality(name: str, model: str | None, *, scifact: Path, split: str, docs: int | None,
+             scifact_queries: int | None, pdfs: Path | None,
              questions: Path | None, limit: int | None, cache: Path, passphrase: Any,
              log: Callable[[str], None]) -> dict[str, Any]:
     from app.bench import pages
     from app.bench.retrieval import evaluate, ingest_corpus
 
     row: dict[str, Any] = {}
-    beir = _subset(load_beir(scifact, split), docs)
-    home = cache / f"scifact-{name}-{docs or 'all'}"
+    beir = _subset(load_beir(scifact, split), docs, scifact_queries)
+    home = cache / f"scifact-{name}-{docs or 'all'}-{scifact_queries or 'all'}"
     with Engine(home, settings=Settings(embedding_model=model), passphrase=passphrase) as engine:
         log(f"{name}: SciFact {split}, ingesting …")
         doc_keys = ingest_corpus(engine, beir)
         result = evaluate(engine, beir, doc_keys, modes=["hybrid"])["hybrid"]
         row.update({"scifact_ndcg@10": result["ndcg@10"], "scifact_docs": len(doc_keys),
+                    "scifact_queries": len(beir.queries),
                     "scifact_chunks": engine.store.count()})
         log(f"{name}: SciFact nDCG@10 hybrid {result['ndcg@10']:.4f} over {len(doc_keys)} abstracts")
     if pdfs is not None and questions is not None:
@@ -105,7 +112,7 @@ def _timing(name: str, model: str | None, *, scifact: Path, split: str, pdf: Pat
 
 
 def run(*, embedders: Sequence[str], quality: bool, timing: bool, scifact: Path, split: str = "train",
-        docs: int | None = None, pdfs: Path | None = None, questions: Path | None = None, limit: int | None = None,
+        docs: int | None = None, scifact_queries: int | None = None, pdfs: Path | None = None, questions: Path | None = None, limit: int | None = None,
         timing_pdf: Path | None = None, queries: int = 200, cache: Path | None = None, passphrase: Any = None,
         log: Callable[[str], None] = print) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="sanctum-bench-emb-")) if cache is None else cache.expanduser()
@@ -116,7 +123,8 @@ def run(*, embedders: Sequence[str], quality: bool, timing: bool, scifact: Path,
             model = EMBEDDERS[name]
             rows[name] = {}
             if quality:
-                rows[name].update(_quality(name, model, scifact=scifact, split=split, docs=docs, pdfs=pdfs,
+                rows[name].update(_quality(name, model, scifact=scifact, split=split, docs=docs,
+                                           scifact_queries=scifact_queries, pdfs=pdfs,
                                            questions=questions, limit=limit, cache=work, passphrase=passphrase,
                                            log=log))
             if timing:
@@ -127,7 +135,8 @@ def run(*, embedders: Sequence[str], quality: bool, timing: bool, scifact: Path,
     finally:
         if cache is None:
             shutil.rmtree(work, ignore_errors=True)
-    return {"benchmark": "embedder-choice", "split": split, "docs": docs, "limit": limit, "rows": rows}
+    return {"benchmark": "embedder-choice", "split": split, "docs": docs, "scifact_queries": scifact_queries,
+            "limit": limit, "rows": rows}
 
 
 def table(report: dict[str, Any]) -> str:
