@@ -163,6 +163,12 @@ def test_bench_pages_runs_on_a_tiny_set(home: Path, tmp_path: Path, filings: Pat
                       log=lambda line: None)
     assert again["results"]["sanctum"]["ingest_s"] is None and again["results"]["common"]["ingest_s"] is None
     assert again["results"]["sanctum"]["hit@3"] == 2
+    # Fewer filings: the same cached library, searched over this run's filings only.
+    one = pages.run(pdfs=filings, questions_file=questions, ks=(1, 3), limit=1, cache=cache, common=False,
+                    passphrase=typed_passphrase, log=lambda line: None)
+    assert one["files"] == 1 and one["results"]["sanctum"]["ingest_s"] is None
+    assert 0 < one["results"]["sanctum"]["chunks"] < sanctum["chunks"]
+    assert all(top[0] == "ACME_2022_10K" for top in one["per_question"]["sanctum"][0]["top5"])
 
 
 def test_a_year_no_filing_covers_does_not_hide_the_one_that_does() -> None:
