@@ -66,12 +66,16 @@ def search_engine(home: Path, embedder: Embedder) -> Iterator[Engine]:
 
 def test_table_rows_reach_the_index_with_their_column_and_row_headers(filings: Path) -> None:
     parsed = parse_pdf(filings / "ACME_2022_10K.pdf")
-    records = table_records(parsed.sections[2].text)
+    page = parsed.sections[2].text
+    own, _, added = page.partition("\n\nTable rows:\n")
+    assert own.startswith("Consolidated Statements of Income\n(in millions) 2022 2021\nNet sales $ 34,229")
+    records = added.splitlines()
     # The year columns and the line item travel with each amount, and amounts "in millions" also
     # read as people say them.
     assert records[0] == "Net sales — 2022: $ 34,229 ($34.2 billion); 2021: $ 31,002 ($31.0 billion)"
     assert records[2].startswith("Operating income — 2022: 6,112 ($6.1 billion); 2021: 5,004")
-    assert table_records(parsed.sections[1].text) == []  # prose is not a table
+    assert table_records(own) == records
+    assert "Table rows" not in parsed.sections[1].text  # prose is not a table
 
 
 def test_document_identity_and_section_headings_come_from_the_pages(filings: Path) -> None:

@@ -184,8 +184,6 @@ class SearchService:
 
     def document_names(self) -> list[DocumentNames]:
         """The names every ready document is known by (kept until the library changes)."""
-        from app.core.storage.registry import READY
-
         docs = self.library.all(READY)
         state = frozenset((d.doc_id, d.content_hash or "") for d in docs)
         if self._names is None or self._names[0] != state:

@@ -273,7 +273,7 @@ def with_table_records(parsed: ParsedDocument) -> ParsedDocument:
         records = table_records(section.text)
         if records:
             changed = True
-            section = Section("\n\n".join([section.text.rstrip(), "Table rows:", "\n".join(records)]),
+            section = Section(f"{section.text.rstrip()}\n\nTable rows:\n" + "\n".join(records),
                               page=section.page, label=section.label)
         sections.append(section)
     return replace(parsed, sections=sections) if changed else parsed

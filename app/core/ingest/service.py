@@ -22,7 +22,7 @@ import numpy as np
 from app.core.config import Settings
 from app.core.errors import Cancelled, ParseError, PasswordRequired, SanctumError
 from app.core.ingest.chunker import Chunk, chunk_text
-from app.core.ingest.context import document_identity, heading_at, section_headings, with_table_records
+from app.core.ingest.context import document_identity, heading_at, section_headings
 from app.core.ingest.parse_pool import ParserPool
 from app.core.ingest.parsers import is_supported, refusal_reason
 from app.core.ingest.parsers.base import NESTED_SEPARATOR, ParsedDocument, Section
@@ -352,8 +352,6 @@ class IngestService:
 
     def _prepare(self, path: Path, parsed: ParsedDocument) -> _Unit:
         paged = any(s.page is not None for s in parsed.sections)
-        if paged:  # tables' rows again as records with their headers (app.core.ingest.context)
-            parsed = with_table_records(parsed)
         pieces = self.chunk(parsed, header_tokens=PAGED_HEADER_TOKENS if paged else HEADER_TOKENS)
         if not pieces:
             raise ParseError("no text found in this file")
