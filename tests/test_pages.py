@@ -196,3 +196,16 @@ def test_bench_embedder_choice_runs_quality_and_timing_on_a_tiny_set(home: Path,
     assert 0.0 < row["scifact_ndcg@10"] <= 1.0
     assert row["chunks_per_s"] > 0 and row["timing_chunks"] >= 3 and row["query_ms_median"] > 0
     assert "minilm-torch" in embedder_choice.table(report)
+
+
+def test_documents_that_are_not_filings_do_not_capture_questions(search_engine: Engine, tmp_path: Path) -> None:
+    from tests import docmaker
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    docmaker.make_pdf(folder / "policy.pdf", ["Visitors sign in at the front desk."])
+    docmaker.make_pdf(folder / "handbook.pdf", ["The policy on night shifts: handover is at 19:30."])
+    search_engine.ingest_service().ingest([folder])
+    search = search_engine.search_service()
+    assert search.document_names() == []
+    assert Path(search.search("What is the policy on night shift handover?", k=1)[0].path).name == "handbook.pdf"

@@ -8,7 +8,9 @@ on its first pages without the legal suffix, "GENERAL MILLS, INC." → "general 
 that company's documents; among those, a year it names picks the document covering it (a filing
 reports its own year and earlier ones, so the latest year named that a filing covers decides: "what
 will it pay in 2024", asked of a 2021 report, names a year no filing covers). A question naming no
-company, or two, is not narrowed.
+company, or two, is not narrowed. Only documents whose cover page names a company or a form (a
+filing, a report) take part: a file called "policy.pdf" must not capture every question about a
+policy.
 
 On financebench-dev's 39 questions over its 26 filings this narrows 34 to the right filing, leaves 5
 alone (they say "JnJ" and "JPM", names no filing carries) and narrows none wrongly.
@@ -148,6 +150,8 @@ def names_of_documents(store: Any, documents: Iterable[Any]) -> list[DocumentNam
     for d in docs:
         path = Path(d.path)
         identity = document_identity(ParsedDocument("text", [Section("\n".join(heads.get(d.doc_id, [])))]), path)
+        if identity.company is None and identity.form is None:
+            continue  # not a filing: "policy.pdf" must not capture every question about a policy
         names = document_names(d.doc_id, path.stem, identity.company, identity.period)
         if names is not None:
             out.append(names)
