@@ -195,25 +195,67 @@ def heading_at(marks: list[tuple[int, str]], offset: int) -> str:
 
 # -- tables ----------------------------------------------------------------------------------------
 
-_AMOUNT = r"\(?-?\$?\s?\(?\d[\d,]*(?:\.\d+)?\)?%?|—|–|-"
-_ROW = re.compile(rf"^(?P<label>[A-Za-z(][^\n]*?[A-Za-z):,.])\s*(?P<values>(?:\s*\$?\s*(?:{_AMOUNT}))+)\s*$")
-_ONLY_AMOUNTS = re.compile(rf"^(?:\s*\$?\s*(?:{_AMOUNT}))+\s*$")
-_VALUE = re.compile(rf"\$?\s?(?:{_AMOUNT})")
-_YEAR = re.compile(r"(?:(?:[A-Z][a-z]+\.?\s+\d{1,2},\s+)?(?:19|20)\d{2}|Q[1-4]\s+(?:19|20)\d{2}|Change|% Change)")
-_HEADER = re.compile(rf"^(?P<label>.*?)\s*(?P<cols>(?:\s*{_YEAR.pattern}){{2,}})\s*$")
+# Lines are read token by token from the end (linear time: no regex with nested repeats, which
+# backtracks for minutes on a long line of numbers).
+_AMOUNT_TOKEN = re.compile(r"\(?-?\$?\(?\d[\d,]*(?:\.\d+)?\)?%?|[—–-]")
+_YEAR_TOKEN = re.compile(r"(?:19|20)\d{2}")
+_DAY_TOKEN = re.compile(r"\d{1,2},")
+_MONTH_TOKEN = re.compile(r"[A-Za-z]{3,9}\.?")
 _UNITS = re.compile(r"\(?\s*(?:dollars\s+|amounts\s+|\$\s*)?in\s+(millions|thousands|billions)\b|\((millions|thousands)\)",
                     re.IGNORECASE)
 _SCALE = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 _MAX_RECORDS = 80  # per page
 
 
+def _trailing_amounts(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """Split a line's tokens into (label, amounts at its end); a lone "$" or "%" joins its amount."""
+    values: list[str] = []
+    i = len(tokens)
+    while i > 0:
+        token = tokens[i - 1]
+        if token == "%" and i > 1 and _AMOUNT_TOKEN.fullmatch(tokens[i - 2]):
+            values.insert(0, tokens[i - 2] + "%")
+            i -= 2
+        elif token == "$":
+            i -= 1
+        elif _AMOUNT_TOKEN.fullmatch(token):
+            values.insert(0, token)
+            i -= 1
+        else:
+            break
+    if values and i > 0 and tokens[i - 1] == "$":
+        i -= 1
+    return tokens[:i], values
+
+
+def _trailing_columns(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """Split a header line's tokens into (label, column names at its end: years, dates, "Change")."""
+    cols: list[str] = []
+    i = len(tokens)
+    while i > 0:
+        token = tokens[i - 1]
+        if _YEAR_TOKEN.fullmatch(token):
+            if i > 2 and _DAY_TOKEN.fullmatch(tokens[i - 2]) and _MONTH_TOKEN.fullmatch(tokens[i - 3]):
+                cols.insert(0, " ".join(tokens[i - 3 : i]))
+                i -= 3
+            else:
+                cols.insert(0, token)
+                i -= 1
+        elif token == "Change":
+            cols.insert(0, token)
+            i -= 1
+        else:
+            break
+    return tokens[:i], cols
+
+
 def table_records(text: str) -> list[str]:
     """The rows of the tables on a page as records with their column headers (see the module docstring).
 
     A header line ends in two or more years or dates ("(Millions) 2018 2017 2016", "May 31, 2020
-    May 26, 2019"); each following line that ends in as many amounts is a row. A label broken over
-    two lines (the first without amounts) is joined. Amounts keep their printed form; amounts of a
-    table "in millions" (or thousands) also appear in billions (millions) as people say them.
+    May 26, 2019"); each following line that ends in as many amounts is a row, its label the words
+    before them (or the line before, when the amounts stand alone). Amounts keep their printed form;
+    amounts of a table "in millions" (or thousands) also appear in billions (millions) as people say them.
     """
     units = _UNITS.search(text)
     scale = _SCALE[(units.group(1) or units.group(2)).lower()] if units else None
@@ -221,30 +263,26 @@ def table_records(text: str) -> list[str]:
     cols: list[str] | None = None
     previous = ""
     for raw in text.splitlines():
-        line = " ".join(raw.split())
-        if not line:
+        tokens = raw.split()
+        if not tokens:
             continue
-        header = _HEADER.match(line)
-        if header and not _ROW.match(line.replace(header.group("cols"), "").strip() or "x"):
-            found = _YEAR.findall(header.group("cols"))
-            if len(found) >= 2:
-                cols = [" ".join(c.split()) for c in found]
-                previous = ""
-                continue
-        row = _ROW.match(line)
-        label, values_text = (row.group("label"), row.group("values")) if row else (None, None)
-        if row is None and previous and _ONLY_AMOUNTS.match(line):  # a label wrapped onto its own line
-            label, values_text = previous, line
-        if cols and label and values_text:
-            values = [v.strip() for v in _VALUE.findall(values_text) if v.strip() and v.strip() != "$"]
-            if len(values) == len(cols):
-                cells = [f"{c}: {v}{_spoken(v, scale)}" for c, v in zip(cols, values, strict=True)]
-                records.append(f"{label.rstrip(':')} — {'; '.join(cells)}")
-                previous = ""
-                if len(records) >= _MAX_RECORDS:
-                    break
-                continue
-        previous = line if row is None and not _ONLY_AMOUNTS.match(line) else ""
+        head, found = _trailing_columns(tokens)
+        if len(found) >= 2 and not _trailing_amounts(head)[1] and sum(c != "Change" for c in found) >= 2:
+            cols = found
+            previous = ""
+            continue
+        label_tokens, values = _trailing_amounts(tokens)
+        label = " ".join(label_tokens)
+        if values and not label and previous:  # a label wrapped onto its own line
+            label = previous
+        if cols and values and label and any(c.isalpha() for c in label) and len(values) == len(cols):
+            cells = [f"{c}: {v}{_spoken(v, scale)}" for c, v in zip(cols, values, strict=True)]
+            records.append(f"{label.rstrip(':').rstrip()} — {'; '.join(cells)}")
+            previous = ""
+            if len(records) >= _MAX_RECORDS:
+                break
+            continue
+        previous = " ".join(tokens) if not values else ""
     return records
 
 
