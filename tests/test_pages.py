@@ -218,3 +218,16 @@ def test_a_long_line_of_numbers_is_read_in_linear_time() -> None:
     t0 = time.process_time()
     assert table_records(f"(in millions) 2022 2021\n{line}\n" * 50) == []
     assert time.process_time() - t0 < 2.0  # a backtracking pattern took minutes on one such page
+
+
+def test_bench_pages_narrowing_only_needs_no_ingest(tmp_path: Path, filings: Path) -> None:
+    from app.bench import pages
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(x) for x in [
+        {"question": "ACME's net sales in FY2022?", "doc_name": "ACME_2022_10K", "evidence": [{"evidence_page_num": 2}]},
+        {"question": "Net sales of Acme and Zenith in 2022?", "doc_name": "ZENITH_2022_10K",
+         "evidence": [{"evidence_page_num": 2}]},
+    ]) + "\n", encoding="utf-8")
+    result = pages.narrowing_only(pdfs=filings, questions_file=questions)
+    assert (result["filings"], result["right"], result["none"], result["wrong"]) == (3, 1, 1, 0)

@@ -69,6 +69,8 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--cache", type=Path, metavar="DIR",
                    help="keep both libraries here and reuse them while files, embedder and ingest code are unchanged")
     p.add_argument("--no-common", action="store_true", help="leave out the common pipeline")
+    p.add_argument("--narrowing-only", action="store_true",
+                   help="no ingest: only which filing each question is narrowed to (seconds, all filings)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results (and each question's rank)")
 
     p = bench.add_parser("embedder-choice",
@@ -230,6 +232,17 @@ def _pages(args: argparse.Namespace, passphrase: PassphraseProvider | None) -> i
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    if args.narrowing_only:
+        result = pages.narrowing_only(pdfs=args.pdfs, questions_file=args.questions, limit=args.limit)
+        for row in result["per_question"]:
+            print(f"{row['outcome']:6} {row['doc']:35} {row['q'][:70]}")
+        print(f"{result['questions']} questions over {result['filings']} filings: narrowed to the right filing "
+              f"{result['right']}, to a set holding it {result['set']}, not narrowed {result['none']}, "
+              f"wrongly {result['wrong']}")
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        return 0
     embedder = Path(args.embedder).expanduser() if args.embedder else args.embedding_model
     report = pages.run(pdfs=args.pdfs, questions_file=args.questions, ks=ks, limit=args.limit, cache=args.cache,
                        embedding_model=embedder, common=not args.no_common, passphrase=passphrase, log=log)

@@ -214,7 +214,49 @@ def table(report: dict[str, Any]) -> str:
         ("ingest s", lambda r: "cached" if r["ingest_s"] is None else f"{r['ingest_s']:.0f}"),
         ("embedder", lambda r: str(r["embedder"])),
     ]
-    lines = [f"{report['files']} filings, {n} questions", "".ljust(14) + "".join(x.rjust(22) for x in names)]
+    width = max(26, *(len(x) + 2 for x in names), *(len(str(r["embedder"])) + 2 for r in results.values()))
+    lines = [f"{report['files']} filings, {n} questions", "".ljust(14) + "".join(x.rjust(width) for x in names)]
     for label, fmt in rows:
-        lines.append(label.ljust(14) + "".join(fmt(results[x]).rjust(22) for x in names))
+        lines.append(label.ljust(14) + "".join(fmt(results[x]).rjust(width) for x in names))
     return "\n".join(lines)
+
+
+def narrowing_only(*, pdfs: Path, questions_file: Path, limit: int | None = None) -> dict[str, Any]:
+    """Query narrowing alone, without ingesting: each filing's names from its first pages, then
+    which filing(s) each question is narrowed to (right, a set holding the right one, none, wrong)."""
+    import pypdfium2 as pdfium
+
+    from app.core.ingest.context import document_identity
+    from app.core.ingest.parsers.base import ParsedDocument, Section
+    from app.core.ingest.parsers.pdf import normalise_pdf_text
+    from app.core.retrieval.narrowing import document_names, narrow
+
+    questions = load_questions(questions_file)[:limit] if limit else load_questions(questions_file)
+    names = []
+    for pdf in _files(pdfs, questions, limit):
+        document = pdfium.PdfDocument(str(pdf))
+        try:
+            texts = []
+            for index in range(min(3, len(document))):
+                page = document[index]
+                textpage = page.get_textpage()
+                texts.append(normalise_pdf_text(textpage.get_text_range()))
+                textpage.close()
+                page.close()
+        finally:
+            document.close()
+        identity = document_identity(ParsedDocument("pdf", [Section(t, page=i + 1) for i, t in enumerate(texts)]), pdf)
+        if identity.company is None and identity.form is None:
+            continue
+        found = document_names(pdf.stem, pdf.stem, identity.company, identity.period)
+        if found is not None:
+            names.append(found)
+    counts = {"right": 0, "set": 0, "none": 0, "wrong": 0}
+    rows = []
+    for q in questions:
+        got = narrow(q.q, names)
+        kind = "none" if got is None else "right" if got == [q.doc] else "set" if q.doc in got else "wrong"
+        counts[kind] += 1
+        rows.append({"q": q.q[:100], "doc": q.doc, "narrowed_to": got, "outcome": kind})
+    return {"benchmark": "pages-narrowing", "questions": len(questions), "filings": len(names), **counts,
+            "per_question": rows}
