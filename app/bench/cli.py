@@ -80,6 +80,40 @@ def add_parsers(bench: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--json", type=Path, metavar="FILE", default=Path("bench-results") / "team.json",
                    help="where to write the results (default: bench-results/team.json)")
 
+    p = bench.add_parser("pages", help="page-hit@k in long PDF filings (FinanceBench), beside the common pipeline")
+    p.add_argument("--pdfs", type=Path, required=True, metavar="DIR", help="the filings (DOC_NAME.pdf)")
+    p.add_argument("--questions", type=Path, required=True, metavar="FILE.jsonl",
+                   help="FinanceBench lines (question, doc_name, evidence[].evidence_page_num, 0-based)")
+    p.add_argument("--k", default="1,5,10", help="the k of page-hit@k, comma-separated (default 1,5,10)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N questions, and only their filings")
+    p.add_argument("--embedder", metavar="NAME|PATH",
+                   help="Sanctum's embedder for this run: a sentence-transformers folder or a .gguf file "
+                        "(default: the app's); the common pipeline always uses the shipped MiniLM")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="keep both libraries here and reuse them while files, embedder and ingest code are unchanged")
+    p.add_argument("--no-common", action="store_true", help="leave out the common pipeline")
+    p.add_argument("--narrowing-only", action="store_true",
+                   help="no ingest: only which filing each question is narrowed to (seconds, all filings)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results (and each question's rank)")
+
+    p = bench.add_parser("embedder-choice", help="MiniLM/torch vs nomic F16 vs nomic Q8_0: SciFact nDCG@10, "
+                         "page-hit@5, chunks/s, query time")
+    p.add_argument("--embedders", default="minilm-torch,nomic-f16,nomic-q8_0",
+                   help="comma-separated, of minilm-torch, nomic-f16, nomic-q8_0 (default: all three)")
+    p.add_argument("--quality", action="store_true", help="SciFact nDCG@10 (hybrid) and, with --pdfs, page-hit@5")
+    p.add_argument("--timing", action="store_true", help="chunks/s and query encode time (run on an idle machine)")
+    p.add_argument("--scifact", type=Path, required=True, metavar="DIR", help="a BEIR SciFact folder")
+    p.add_argument("--split", default="train", help="qrels split (default: train)")
+    p.add_argument("--docs", type=int, metavar="N", help="SciFact: the judged abstracts plus others up to N")
+    p.add_argument("--scifact-queries", type=int, metavar="N", help="SciFact: only the first N queries")
+    p.add_argument("--pdfs", type=Path, metavar="DIR", help="financebench-dev PDFs (page-hit@5)")
+    p.add_argument("--questions", type=Path, metavar="FILE.jsonl", help="financebench-dev questions")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N questions and their filings")
+    p.add_argument("--timing-pdf", type=Path, metavar="FILE.pdf", help="the filing whose chunks are timed")
+    p.add_argument("--queries", type=int, default=200, help="queries timed one at a time (default 200)")
+    p.add_argument("--cache", type=Path, metavar="DIR", help="keep the libraries here between runs")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+
     from app.bench import speed_cli
 
     speed_cli.add_parsers(bench)
@@ -113,6 +147,10 @@ def run(args: argparse.Namespace, *, passphrase: PassphraseProvider | None) -> i
         from app.bench import team
 
         return team.main(args, passphrase)
+    if args.bench_command == "pages":
+        return _pages(args, passphrase)
+    if args.bench_command == "embedder-choice":
+        return _embedder_choice(args, passphrase)
     if args.bench_command == "encryption":
         from app.bench import encryption
 
@@ -228,4 +266,66 @@ def _redaction(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps({"split": args.split, "items": len(items),
                                          "counts": {n: s.counts for n, s in scores.items()}}, indent=2) + "\n",
                              encoding="utf-8")
+    return 0
+
+
+def _pages(args: argparse.Namespace, passphrase: PassphraseProvider | None) -> int:
+    from app.bench import pages
+
+    try:
+        ks = sorted({int(k) for k in args.k.split(",") if k.strip()})
+    except ValueError:
+        print(f"sanctum bench pages: --k takes whole numbers such as 1,5,10, not {args.k!r}", file=sys.stderr)
+        return 2
+    if not ks or ks[0] < 1:
+        print("sanctum bench pages: --k needs numbers of 1 or more", file=sys.stderr)
+        return 2
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    if args.narrowing_only:
+        result = pages.narrowing_only(pdfs=args.pdfs, questions_file=args.questions, limit=args.limit)
+        for row in result["per_question"]:
+            print(f"{row['outcome']:6} {row['doc']:35} {row['q'][:70]}")
+        print(f"{result['questions']} questions over {result['filings']} filings: narrowed to the right filing "
+              f"{result['right']}, to a set holding it {result['set']}, not narrowed {result['none']}, "
+              f"wrongly {result['wrong']}")
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        return 0
+    embedder = Path(args.embedder).expanduser() if args.embedder else args.embedding_model
+    report = pages.run(pdfs=args.pdfs, questions_file=args.questions, ks=ks, limit=args.limit, cache=args.cache,
+                       embedding_model=embedder, common=not args.no_common, passphrase=passphrase, log=log)
+    print(pages.table(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+def _embedder_choice(args: argparse.Namespace, passphrase: PassphraseProvider | None) -> int:
+    from app.bench import embedder_choice
+
+    names = [n.strip() for n in args.embedders.split(",") if n.strip()]
+    unknown = [n for n in names if n not in embedder_choice.EMBEDDERS]
+    if unknown or not (args.quality or args.timing):
+        print("sanctum bench embedder-choice: " + (f"unknown embedder {unknown[0]!r}; choose from "
+              f"{', '.join(embedder_choice.EMBEDDERS)}" if unknown else "choose --quality, --timing or both"),
+              file=sys.stderr)
+        return 2
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    report = embedder_choice.run(embedders=names, quality=args.quality, timing=args.timing, scifact=args.scifact,
+                                 split=args.split, docs=args.docs, scifact_queries=args.scifact_queries,
+                                 pdfs=args.pdfs, questions=args.questions,
+                                 limit=args.limit, timing_pdf=args.timing_pdf, queries=args.queries,
+                                 cache=args.cache, passphrase=passphrase, log=log)
+    print(embedder_choice.table(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -162,9 +162,15 @@ class Engine:
         return Path(chosen).expanduser() if chosen else models.default_chat_model(self.paths.root)
 
     def embedding_model_path(self) -> Path:
+        """The embedding model: a sentence-transformers folder, or a .gguf file (``nomic-f16`` and
+        ``nomic-q8_0`` name the shipped nomic-embed-text-v1.5, see app.core.models.nomic)."""
         chosen = self._embed_override or (
             Path(self.settings.embedding_model) if self.settings.embedding_model else None
         )
+        if chosen is not None and str(chosen) in ("nomic-f16", "nomic-q8_0"):
+            from app.core.models.nomic import nomic_path
+
+            return nomic_path(self.paths.root, str(chosen).removeprefix("nomic-"))
         return Path(chosen).expanduser() if chosen else models.default_embedder(self.paths.root)
 
     def embedding_backend(self) -> str:
@@ -271,7 +277,13 @@ class Engine:
         path, backend = self.embedding_model_path(), self.embedding_backend()
         with self._embedder_lock:
             if self._embedder is None:
-                self._embedder = Embedder(path, backend=backend, onnx_dirs=self.onnx_dirs())
+                if path.suffix.lower() == ".gguf":  # llama.cpp, no torch (app.core.models.gguf_embedder)
+                    from app.core.models.gguf_embedder import GgufEmbedder
+
+                    self._embedder = GgufEmbedder(path)  # type: ignore[assignment]
+                else:
+                    self._embedder = Embedder(path, backend=backend, onnx_dirs=self.onnx_dirs())
+            assert self._embedder is not None
             return self._embedder
 
     @property

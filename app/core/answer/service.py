@@ -24,6 +24,7 @@ from app.core.answer.evidence import (
     table_header_of,
     terms,
 )
+from app.core.answer.narrowing import DocumentNames, names_of_documents, narrow, restrict
 from app.core.config import Settings
 from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
@@ -180,6 +181,16 @@ class SearchService:
         self.library = library
         self.mode = mode if keywords is not None else "dense"
         self.retriever = Retriever(embedder=embedder, store=store, keywords=keywords)
+        self.narrow = True  # company/period words in a question narrow the search (app.core.answer.narrowing)
+        self._names: tuple[frozenset[tuple[str, str]], list[DocumentNames]] | None = None
+
+    def document_names(self) -> list[DocumentNames]:
+        """The names every ready document is known by (kept until the library changes)."""
+        docs = self.library.all(READY)
+        state = frozenset((d.doc_id, d.content_hash or "") for d in docs)
+        if self._names is None or self._names[0] != state:
+            self._names = (state, names_of_documents(self.store, docs))
+        return self._names[1]
 
     def search(
         self, query: str, *, k: int, doc_ids: Sequence[str] | None = None, libraries: Sequence[str] | None = None
@@ -193,6 +204,8 @@ class SearchService:
             libraries: Only documents of these libraries (None: every library).
         """
         doc_ids = restrict_to_libraries(self.library, doc_ids, libraries)
+        if self.narrow:
+            doc_ids = restrict(doc_ids, narrow(query, self.document_names()))
         found = self.retriever.search(query, k=k, mode=self.mode, doc_ids=doc_ids)
         paths: dict[str, str] = {}
         passages = []

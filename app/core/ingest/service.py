@@ -26,6 +26,7 @@ from app.core.ingest.chunker import Chunk, chunk_text
 from app.core.ingest.parse_pool import ParserPool
 from app.core.ingest.parsers import is_supported, refusal_reason
 from app.core.ingest.parsers.base import NESTED_SEPARATOR, ParsedDocument, Section
+from app.core.ingest.parsers.context import document_identity, heading_at, section_headings
 from app.core.ingest.recovery import damaged_documents
 from app.core.models.cpu import CpuGate
 from app.core.models.embedder import Embedder
@@ -85,6 +86,7 @@ class _Unit:
     header: str | None
     texts: list[str]
     vectors: np.ndarray | None = None
+    keyword_texts: list[str] | None = None  # each chunk with its section heading (None: the chunk's text)
 
 
 @dataclass
@@ -126,6 +128,14 @@ class _Write:
         pages = job.parsed.page_count if self.path == job.path and job.parsed else self.pages
         return FileOutcome(self.path, INGESTED, chunks=len(self.unit.pieces), pages=pages,
                            seconds=time.perf_counter() - self.started)
+
+
+PAGED_HEADER_TOKENS = 64  # word-pieces kept free for identity + section heading (about 240 characters)
+_PAGED_HEADER_CHARS = 240
+
+
+def _cap(text: str) -> str:
+    return text if len(text) <= _PAGED_HEADER_CHARS else text[:_PAGED_HEADER_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def file_hash(path: Path) -> str:
@@ -390,12 +400,24 @@ class IngestService:
         return job
 
     def _prepare(self, path: Path, parsed: ParsedDocument) -> _Unit:
-        pieces = self.chunk(parsed)
+        paged = any(s.page is not None for s in parsed.sections)
+        pieces = self.chunk(parsed, header_tokens=PAGED_HEADER_TOKENS if paged else HEADER_TOKENS)
         if not pieces:
             raise ParseError("no text found in this file")
-        header = context_header(parsed.title, path)  # embedded in front of each chunk, and a keyword field
-        embedded = header if self.settings.contextual_header else None
-        return _Unit(parsed, pieces, header, [with_header(embedded, p.text) for _, _, p in pieces])
+        if not paged:
+            header = context_header(parsed.title, path)  # embedded in front of each chunk, and a keyword field
+            embedded = header if self.settings.contextual_header else None
+            return _Unit(parsed, pieces, header, [with_header(embedded, p.text) for _, _, p in pieces])
+        # A long paged document: each chunk carries who and what the document is (company, form,
+        # period) and the section it sits in ("Item 7. … › Consolidated Balance Sheets").
+        header = document_identity(parsed, path, title=parsed.title).text()
+        marks = section_headings(parsed)
+        headings = [heading_at(marks[s_index], piece.start) for s_index, _, piece in pieces]
+        contexts = [_cap(" · ".join(p for p in (header, h) if p)) or None for h in headings]
+        texts = [with_header(c if self.settings.contextual_header else None, p.text)
+                 for c, (_, _, p) in zip(contexts, pieces, strict=True)]
+        keyword_texts = [with_header(h or None, p.text) for h, (_, _, p) in zip(headings, pieces, strict=True)]
+        return _Unit(parsed, pieces, header, texts, keyword_texts=keyword_texts)
 
     def _embed_jobs(self, jobs: list[_Job], done: int, total: int,
                     progress: Callable[[IngestProgress], None] | None, cancelled: Callable[[], bool] | None) -> None:
@@ -497,10 +519,11 @@ class IngestService:
                                  library=library)
         return [FileOutcome(job.path, FAILED, str(exc), seconds=time.perf_counter() - job.started)]
 
-    def chunk(self, parsed: ParsedDocument) -> list[tuple[int, Section, Chunk]]:
-        """Cut each section into chunks that fit the embedder (never across a page)."""
+    def chunk(self, parsed: ParsedDocument, *, header_tokens: int = HEADER_TOKENS) -> list[tuple[int, Section, Chunk]]:
+        """Cut each section into chunks that fit the embedder after a header of ``header_tokens``
+        (never across a page)."""
         tokenizer = self.embedder.tokenizer
-        size = min(self.settings.chunk_tokens, self.embedder.content_tokens - HEADER_TOKENS)
+        size = min(self.settings.chunk_tokens, self.embedder.content_tokens - header_tokens)
         overlap = min(self.settings.chunk_overlap, size // 4)
         pieces = []
         for s_index, section in enumerate(parsed.sections):
@@ -547,8 +570,9 @@ class IngestService:
         self.store.add(chunks, np.concatenate(vectors))
         for w, doc_id, stored in zip(writes, doc_ids, per_doc, strict=True):
             if self.keywords is not None:
-                self.keywords.replace_document(doc_id, [(c.chunk_id, c.text) for c in stored], header=w.unit.header,
-                                               version=w.digest)
+                texts = w.unit.keyword_texts or [c.text for c in stored]
+                self.keywords.replace_document(doc_id, [(c.chunk_id, t) for c, t in zip(stored, texts, strict=True)],
+                                               header=w.unit.header, version=w.digest)
         with self.library.batch():
             for w, doc_id, stored in zip(writes, doc_ids, per_doc, strict=True):
                 parsed = w.unit.parsed

@@ -82,7 +82,12 @@ def parse_pdf(path: Source, *, password: str | None = None) -> ParsedDocument:
         warnings.append(f"{_pages_phrase(blank)} no text")
     if unreadable:
         warnings.append(f"{_pages_phrase(unreadable)} could not be read (damaged)")
-    return ParsedDocument(format="pdf", sections=sections, title=title, page_count=page_count, warnings=warnings)
+    # Each table row again as a record with its column headers, after the page's own text (see
+    # app.core.ingest.parsers.context): part of the page's text, so a passage quoting one is found there again.
+    from app.core.ingest.parsers.context import with_table_records
+
+    parsed = ParsedDocument(format="pdf", sections=sections, title=title, page_count=page_count, warnings=warnings)
+    return with_table_records(parsed)
 
 
 _NO_TESSERACT = "OCR not available"

