@@ -99,7 +99,7 @@ def test_evidence_and_warning_are_shown_kept_and_lead_to_the_page(qtbot, home: P
     window = open_window(qtbot, make_engine(home, embedder, chat))
     try:
         service = ScriptedAsk(scripted)
-        window.engine.ask_service = lambda: service  # type: ignore[method-assign]
+        window.engine.ask_service = lambda *_a, **_k: service  # type: ignore[method-assign]
         for question in ("How often are central line dressings changed?", "What is the heparin flush dose?",
                          "How often is the ward cleaned?"):
             ask(qtbot, window, question)

@@ -47,7 +47,9 @@ def test_f16_is_taken_out_of_its_packages_and_matches_the_known_hash(nomic_f16: 
     assert sha256_file(nomic_f16) == nomic.NOMIC_F16.sha256
 
 
-def test_a_damaged_model_file_is_refused(tmp_path: Path) -> None:
+def test_a_damaged_model_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # only the data folder's copy (setup's copy in the environment is whole and would be found first)
+    monkeypatch.setattr(nomic, "shipped_models_dir", lambda: tmp_path / "no-shipped-models")
     models = tmp_path / "models"
     models.mkdir()
     (models / nomic.NOMIC_F16.filename).write_bytes(b"GGUF" + b"\0" * 1000)

@@ -109,9 +109,9 @@ def _timed_service(engine: Engine, clock: StageClock, texts: list[str]) -> Inges
             with clock.stage("parse"):
                 return IngestService._parsed(*args, **kwargs)
 
-        def chunk(self, parsed: Any) -> Any:
+        def chunk(self, parsed: Any, **options: Any) -> Any:
             with clock.stage("chunk"):
-                return super().chunk(parsed)
+                return super().chunk(parsed, **options)
 
     return TimedIngestService(library=library, store=store, embedder=embedder,  # type: ignore[arg-type]
                               settings=engine.settings, keywords=keywords)  # type: ignore[arg-type]
