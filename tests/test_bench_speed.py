@@ -32,6 +32,7 @@ def test_generation_and_startup_benchmarks(home: Path, tmp_path: Path) -> None:
     assert start["heavy_imported_at_visible"] == []
 
 
+@pytest.mark.slow  # ~13 s: real answers through the CLI
 def test_rag_latency_benchmark(home: Path, tmp_path: Path) -> None:
     scifact = tmp_path / "scifact"
     scifact.mkdir()
@@ -52,6 +53,7 @@ def test_rag_latency_benchmark(home: Path, tmp_path: Path) -> None:
     assert row["followup_cached_tokens"] >= row["prompt_tokens"] - 1
 
 
+@pytest.mark.slow  # ~12 s: loads both models in a subprocess
 def test_memory_benchmark(home: Path, tmp_path: Path) -> None:
     # The window's figures come from the startup benchmark's watcher, tested above.
     mem = _bench("memory", "--pages", "8", "--no-window", out=tmp_path / "memory.json")
