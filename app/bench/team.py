@@ -69,10 +69,17 @@ def loopback_server(argv: list[str], health: str, port: int, log: Path, *, timeo
     with open(log, "wb") as out:
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
+    from app.core.privacy import netguard
+
+    guard = netguard.current()  # under `sanctum`, loopback is refused unless it is a configured server
+    if guard is not None:
+        guard.allow_server("127.0.0.1", port)  # this bench started it, on loopback
     try:
         _wait(url + health, process, log, timeout)
         yield url
     finally:
+        if guard is not None:
+            guard.forget_server("127.0.0.1", port)
         process.terminate()
         try:
             process.wait(timeout=20)
