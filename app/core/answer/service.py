@@ -35,6 +35,7 @@ from app.core.storage.headers import context_header
 from app.core.storage.keywords import KeywordIndex
 from app.core.storage.registry import READY, Library
 from app.core.storage.vectors import VectorStore
+from app.core.values import EvidenceQuote
 
 NOTHING_FOUND = (
     "I could not find anything about this in your documents, so I can't answer it from them. "
@@ -94,30 +95,8 @@ class Passage:
         return f"{name}, {self.label}" if self.label else name
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """A sentence (or table record) from a cited passage that supports the answer, verbatim.
-
-    Attributes:
-        n: The number of the passage it comes from (as in the answer's [n]).
-        path: The file.
-        page: 1-based page/slide/sheet, or None.
-        label: "Page 3", "Slide 2", "Sheet 'Q1'" or None.
-        text: The supporting text, exactly as it stands in the passage (a table row is shown
-            with its column headers: "Ward: Larkspur · Falls: 1").
-        quote: The exact slice of the passage's text to highlight in the source viewer.
-    """
-
-    n: int
-    path: str
-    page: int | None
-    label: str | None
-    text: str
-    quote: str
-
-    def where(self) -> str:
-        name = Path(self.path).name
-        return f"{name}, {self.label}" if self.label else name
+# A sentence that supports an answer: the same value a saved conversation keeps with it.
+Evidence = EvidenceQuote
 
 
 @dataclass(frozen=True)
