@@ -226,7 +226,7 @@ def narrowing_only(*, pdfs: Path, questions_file: Path, limit: int | None = None
     which filing(s) each question is narrowed to (right, a set holding the right one, none, wrong)."""
     import pypdfium2 as pdfium
 
-    from app.core.answer.narrowing import document_names, narrow
+    from app.core.answer.narrowing import document_names, narrow, trading_symbols
     from app.core.ingest.parsers.base import ParsedDocument, Section
     from app.core.ingest.parsers.context import document_identity
     from app.core.ingest.parsers.pdf import normalise_pdf_text
@@ -248,7 +248,8 @@ def narrowing_only(*, pdfs: Path, questions_file: Path, limit: int | None = None
         identity = document_identity(ParsedDocument("pdf", [Section(t, page=i + 1) for i, t in enumerate(texts)]), pdf)
         if identity.company is None and identity.form is None:
             continue
-        found = document_names(pdf.stem, pdf.stem, identity.company, identity.period)
+        found = document_names(pdf.stem, pdf.stem, identity.company, identity.period,
+                               trading_symbols("\n".join(texts)))
         if found is not None:
             names.append(found)
     counts = {"right": 0, "set": 0, "none": 0, "wrong": 0}

@@ -12,8 +12,13 @@ company, or two, is not narrowed. Only documents whose cover page names a compan
 filing, a report) take part: a file called "policy.pdf" must not capture every question about a
 policy.
 
-On financebench-dev's 39 questions over its 26 filings this narrows 34 to the right filing, leaves 5
-alone (they say "JnJ" and "JPM", names no filing carries) and narrows none wrongly.
+A filing is also known by its trading symbols, read from the cover page's table of registered
+securities ("Common Stock … JNJ … New York Stock Exchange"): a question that writes one with
+capitals ("JPM", "JnJ") names that company. Lower-case words never match a symbol ("it" is not
+Gartner's IT).
+
+On financebench-dev's 39 questions over its 26 filings the names alone narrowed 34 to the right
+filing, left 5 alone (they say "JnJ" and "JPM") and none wrongly; with the symbols, 39 right.
 """
 
 from __future__ import annotations
@@ -27,6 +32,13 @@ from typing import Any
 from app.core.storage.keywords import STOPWORDS
 
 _WORD = re.compile(r"[a-z0-9]+")
+# A row of the cover page's "Securities registered pursuant to Section 12(b)" table: the symbol stands
+# just before the exchange ("Common stock JPM The New York Stock Exchange").
+_SYMBOL_ROW = re.compile(
+    r"\b([A-Z]{2,5})(?:\s+PR\s+[A-Z])?\s+(?:The\s+)?(?:New\s+York\s+Stock\s+Exchange|NYSE|Nasdaq|NASDAQ|"
+    r"Chicago\s+Stock\s+Exchange|Cboe|CBOE)")
+_SYMBOL_TABLE = re.compile(r"Trading\s+Symbol", re.IGNORECASE)
+_SYMBOL_WORD = re.compile(r"\b[A-Za-z]{2,5}\b")
 _YEAR = re.compile(r"(?<!\d)(?:fy\s?)?((?:19|20)\d{2})(?!\d)")
 _FY_SHORT = re.compile(r"\bfy\s?'?(\d{2})\b")
 _STEM_STOP = re.compile(r"^(?:(?:19|20)\d{2}(?:q[1-4])?|q[1-4]|10k|10q|8k|20f|40f|6k|annual|report|form)$")
@@ -44,20 +56,33 @@ class DocumentNames:
         company: Its main name key (to tell companies apart): "generalmills".
         keys: Every name key a question may use: "generalmills", "general mills" joined, "mgm".
         years: The years it covers as its own period.
+        symbols: Its trading symbols, upper case ("JNJ").
     """
 
     doc_id: str
     company: str
     keys: frozenset[str]
     years: frozenset[int]
+    symbols: frozenset[str] = frozenset()
 
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("'s", "").replace("’s", ""))
 
 
-def document_names(doc_id: str, stem: str, company: str | None, period: str | None) -> DocumentNames | None:
-    """The names of a document from its file name, its registrant name and its period (None: none)."""
+def trading_symbols(cover: str) -> frozenset[str]:
+    """The trading symbols in a filing's cover-page table of registered securities (empty: none)."""
+    table = _SYMBOL_TABLE.search(cover)
+    if table is None:
+        return frozenset()
+    rows = cover[table.end() : table.end() + 3000]
+    return frozenset(m.group(1) for m in _SYMBOL_ROW.finditer(rows) if m.group(1).lower() not in STOPWORDS)
+
+
+def document_names(doc_id: str, stem: str, company: str | None, period: str | None,
+                   symbols: Iterable[str] = ()) -> DocumentNames | None:
+    """The names of a document from its file name, its registrant name, its period and its trading
+    symbols (None: none)."""
     stem_words = []
     for word in _words(stem.replace("_", " ").replace("-", " ")):
         if _STEM_STOP.match(word):
@@ -81,7 +106,7 @@ def document_names(doc_id: str, stem: str, company: str | None, period: str | No
     if period:
         years |= {int(y) for y in _YEAR.findall(period.lower())[-1:]}
     keys = {k for k in keys if len(k) >= 2 and k not in STOPWORDS}
-    return DocumentNames(doc_id, main, frozenset(keys), frozenset(years)) if keys else None
+    return DocumentNames(doc_id, main, frozenset(keys), frozenset(years), frozenset(symbols)) if keys else None
 
 
 def question_keys(question: str) -> set[str]:
@@ -91,6 +116,11 @@ def question_keys(question: str) -> set[str]:
     for n in (2, 3):
         keys |= {"".join(words[i : i + n]) for i in range(len(words) - n + 1)}
     return keys
+
+
+def question_symbols(question: str) -> set[str]:
+    """Words written with two or more capitals ("JPM", "JnJ"), upper-cased: what may be a trading symbol."""
+    return {w.upper() for w in _SYMBOL_WORD.findall(question) if sum(c.isupper() for c in w) >= 2}
 
 
 def question_years(question: str) -> set[int]:
@@ -108,7 +138,8 @@ def narrow(question: str, documents: Iterable[DocumentNames]) -> list[str] | Non
         documents: The names of every document searched.
     """
     keys = question_keys(question)
-    named = [d for d in documents if d.keys & keys]
+    symbols = question_symbols(question)
+    named = [d for d in documents if d.keys & keys or d.symbols & symbols]
     companies = {d.company for d in named}
     if len(companies) != 1:
         return None  # no company named, or several: nothing is clear
@@ -152,7 +183,8 @@ def names_of_documents(store: Any, documents: Iterable[Any]) -> list[DocumentNam
         identity = document_identity(ParsedDocument("text", [Section("\n".join(heads.get(d.doc_id, [])))]), path)
         if identity.company is None and identity.form is None:
             continue  # not a filing: "policy.pdf" must not capture every question about a policy
-        names = document_names(d.doc_id, path.stem, identity.company, identity.period)
+        names = document_names(d.doc_id, path.stem, identity.company, identity.period,
+                               trading_symbols("\n".join(heads.get(d.doc_id, []))))
         if names is not None:
             out.append(names)
     return out
