@@ -232,3 +232,109 @@ def test_bench_pages_narrowing_only_needs_no_ingest(tmp_path: Path, filings: Pat
     ]) + "\n", encoding="utf-8")
     result = pages.narrowing_only(pdfs=filings, questions_file=questions)
     assert (result["filings"], result["right"], result["none"], result["wrong"]) == (3, 1, 1, 0)
+
+
+def test_statement_titles_are_read_as_printed_but_not_from_prose_or_a_contents_page() -> None:
+    from app.core.ingest.parsers.context import page_title
+
+    assert page_title("Consolidated Balance Shee t") == "Consolidated Balance Sheet"  # PDFium split the "t" off
+    assert page_title("Consolidated Statement of Cash Flow s") == "Consolidated Statement of Cash Flows"
+    assert page_title("NIKE, Inc. Consolidated Statements of Income") == "Consolidated Statements of Income"
+    assert page_title("Consolidated Balance Sheets Corning Incorporated and Subsidiary Companies") == (
+        "Consolidated Balance Sheets")
+    assert page_title("CONSOLIDATED BALANCE SHEETS") == "CONSOLIDATED BALANCE SHEETS"
+    assert page_title("Consolidated Statements of Income 45") is None  # a line of a table of contents
+    assert page_title("We refer to the consolidated balance sheets for details of our investments.") is None
+    assert page_title("Net sales rose 4% in 2022") is None
+
+
+def test_a_question_naming_a_statement_asks_for_the_pages_titled_so() -> None:
+    from app.core.retrieval.cues import statement_bonus, statement_titled, statements_asked
+
+    assert statements_asked("What is 3M's capex? Rely on the details shown in the cash flow statement.") == {"cash"}
+    assert statements_asked("using the statement of financial position and the income statement") == {
+        "balance", "income"}
+    assert statements_asked("By drawing conclusions from the statement of cash flows") == {"cash"}
+    assert statements_asked("What drove gross margin change in FY2022?") == set()
+    assert statement_titled("Item 8. Financial Statements › Consolidated Statements of Operations") == "income"
+    assert statement_titled("CONSOLIDATED BALANCE SHEETS") == "balance"
+    assert statement_titled("Item 8 › Consolidated Statement of Cash Flows") == "cash"
+    # Only a page's own title counts: not the report item it sits in, not a neighbouring statement.
+    assert statement_titled("Item 7. Discussion of Financial Condition and Results of Operations") is None
+    assert statement_titled("Item 8 › Consolidated Statements of Comprehensive Income") is None
+    assert statement_titled("Item 8 › Notes to Consolidated Financial Statements") is None
+    assert statement_titled(None) is None
+    bonus = statement_bonus(frozenset({"income"}), ["Item 8 › Consolidated Statements of Income", "Item 7", None])
+    assert bonus.tolist() == [1.0, 0.0, 0.0]
+    assert statement_bonus(frozenset(), ["Consolidated Statements of Income"]).tolist() == [0.0]
+
+
+def test_search_lifts_the_statement_the_question_names_and_chunks_keep_their_headings(
+        search_engine: Engine, filings: Path) -> None:
+    from dataclasses import replace
+
+    search_engine.ingest_service().ingest([filings])
+    retriever = search_engine.search_service().retriever
+    question = "According to the income statement, how did ACME's demand and net sales do in FY2022?"
+    with_cue = {r.hit.chunk_id: r for r in retriever.search(question, k=20)}
+    retriever.params = replace(retriever.params, statement_bonus=0.0)
+    without = {r.hit.chunk_id: r for r in retriever.search(question, k=20)}
+    assert with_cue.keys() == without.keys()
+    lifted = {cid for cid in with_cue if abs(with_cue[cid].hit.score - without[cid].hit.score - 1.0) < 1e-6}
+    unchanged = {cid for cid in with_cue if abs(with_cue[cid].hit.score - without[cid].hit.score) < 1e-6}
+    assert lifted and lifted | unchanged == set(with_cue)
+    assert {with_cue[cid].hit.page for cid in lifted} == {3}  # the income statement's page, in each filing
+    assert all(with_cue[cid].hit.heading.endswith("› Consolidated Statements of Income") for cid in lifted)
+    assert {with_cue[cid].hit.heading for cid in unchanged if with_cue[cid].hit.page == 2} == {
+        "Item 7. Management's Discussion and Analysis of Financial Condition"}
+    # The heading is sealed like the text: not readable in the store's files.
+    raw = b"".join(p.read_bytes() for p in search_engine.paths.store.rglob("*") if p.is_file())
+    assert b"Management's Discussion" not in raw and b"Consolidated Statements of Income" not in raw
+
+
+def test_a_rebuilt_keyword_index_gives_chunks_back_their_heading_and_identity(
+        home: Path, embedder: Embedder, filings: Path) -> None:
+    query = "ACME WIDGETS Form 10-K Consolidated Statements of Income Management's Discussion net sales"
+    with Engine(home, settings=Settings(), embedder=embedder, passphrase=typed_passphrase) as engine:
+        engine.ingest_service().ingest([filings])
+        index = engine.keywords
+        before = [(h.chunk_id, round(h.score, 4)) for h in index.search(index.query_terms(query), k=12)]
+        path = engine.paths.keywords
+    path.unlink()  # lost (or from an older version): rebuilt from the store on the next open
+    with Engine(home, settings=Settings(), embedder=embedder, passphrase=typed_passphrase) as engine:
+        index = engine.keywords
+        assert path.exists()
+        after = [(h.chunk_id, round(h.score, 4)) for h in index.search(index.query_terms(query), k=12)]
+    assert len(before) == 9 and after == before
+
+
+def test_trading_symbols_on_the_cover_name_the_company() -> None:
+    from app.core.answer.narrowing import trading_symbols
+
+    cover = ("Securities registered pursuant to Section 12(b) of the Act:\n"
+             "Title of each class Trading Symbol(s) Name of each exchange on which registered\n"
+             "Common stock JPM The New York Stock Exchange\n"
+             "Depositary Shares, each representing a one-four hundredth interest\n"
+             "JPM PR G The New York Stock Exchange\n"
+             "0.650% Notes Due May 2024 JNJ24C New York Stock Exchange\n")
+    assert trading_symbols(cover) == {"JPM"}
+    assert trading_symbols("Common stock JPM The New York Stock Exchange") == set()  # no table of symbols
+    docs = [d for d in (document_names("jpm", "JPMORGAN_2021Q1_10Q", "JPMorgan Chase & Co.",
+                                       "quarterly period ended March 31, 2021", {"JPM"}),
+                        document_names("jnj", "JOHNSON_JOHNSON_2022_10K", "Johnson & Johnson",
+                                       "fiscal year ended January 1, 2023", {"JNJ"}),
+                        document_names("it", "GARTNER_2022_10K", "Gartner, Inc.",
+                                       "fiscal year ended December 31, 2022", {"IT"})) if d]
+    assert narrow("Which of JPM's business segments had the lowest net revenue in 2021 Q1?", docs) == ["jpm"]
+    assert narrow("What drove gross margin change as of FY2022 for JnJ?", docs) == ["jnj"]
+    # A symbol counts only as written with capitals: "it" in a sentence is not Gartner.
+    assert narrow("Is it a high growth company?", docs) is None
+
+
+def test_an_8k_is_dated_by_its_date_of_report() -> None:
+    from app.core.ingest.parsers.base import ParsedDocument, Section
+
+    parsed = ParsedDocument("pdf", [Section("FORM 8-K\nCURRENT REPORT\nDate of Report (Date of earliest event "
+                                            "reported): May 26, 2023\nPepsiCo, Inc.\n(Exact name of registrant as "
+                                            "specified in its charter)", page=1)])
+    assert document_identity(parsed).period == "report dated May 26, 2023"

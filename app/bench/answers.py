@@ -195,6 +195,7 @@ class CommonPipeline:
         from chromadb.config import Settings as ChromaSettings
 
         from app.core.ingest.parsers import parse
+        from app.core.ingest.parsers.context import page_text_only
 
         self.embedder = embedder
         self.client = chromadb.PersistentClient(str(folder), settings=ChromaSettings(anonymized_telemetry=False))
@@ -209,13 +210,17 @@ class CommonPipeline:
             except Exception:  # noqa: BLE001 - the tutorial pipeline skips what it cannot read
                 continue
             for section in doc.sections:
-                for chunk in split_text(section.text):
+                # The page as a PDF loader reads it: without the table records Sanctum's parser adds.
+                for chunk in split_text(page_text_only(section.text)):
                     texts.append(chunk)
                     metas.append({"path": str(path), "page": section.page if section.page is not None else -1})
         if texts:
             vectors = embedder.embed(texts)
-            self.collection.add(ids=[str(i) for i in range(len(texts))], embeddings=vectors.tolist(),
-                                documents=texts, metadatas=metas)
+            step = self.client.get_max_batch_size()  # Chroma refuses larger additions (5,461 here)
+            for i in range(0, len(texts), step):
+                self.collection.add(ids=[str(j) for j in range(i, min(i + step, len(texts)))],
+                                    embeddings=vectors[i : i + step].tolist(), documents=texts[i : i + step],
+                                    metadatas=metas[i : i + step])
         self.chunks = len(texts)
 
     def ask(self, model: ChatModel, question: Question, *, max_tokens: int) -> Outcome:

@@ -27,6 +27,7 @@ from app.core.config import DEFAULT_EMBEDDING_BACKEND, ServerAddress, Settings, 
 from app.core.crypto import Cipher, DataLocked
 from app.core.ingest.documents import DocumentService
 from app.core.ingest.parse_pool import ParserPool
+from app.core.ingest.parsers.context import identity_line
 from app.core.ingest.service import IngestService
 from app.core.ingest.watch import WatchService
 from app.core.models import shipped as models
@@ -311,7 +312,8 @@ class Engine:
         cipher, library, store = self.cipher, self.library, self.store
         with self._keywords_lock:
             if self._keywords is None:
-                self._keywords = open_keywords(self.paths.keywords, cipher, library=library, store=store)
+                self._keywords = open_keywords(self.paths.keywords, cipher, library=library, store=store,
+                                               paged_header=identity_line)
             return self._keywords
 
     def team_server(self) -> ServerAddress | None:

@@ -87,6 +87,7 @@ class _Unit:
     texts: list[str]
     vectors: np.ndarray | None = None
     keyword_texts: list[str] | None = None  # each chunk with its section heading (None: the chunk's text)
+    headings: list[str] | None = None  # each chunk's section heading in a paged document (None: not paged)
 
 
 @dataclass
@@ -417,7 +418,7 @@ class IngestService:
         texts = [with_header(c if self.settings.contextual_header else None, p.text)
                  for c, (_, _, p) in zip(contexts, pieces, strict=True)]
         keyword_texts = [with_header(h or None, p.text) for h, (_, _, p) in zip(headings, pieces, strict=True)]
-        return _Unit(parsed, pieces, header, texts, keyword_texts=keyword_texts)
+        return _Unit(parsed, pieces, header, texts, keyword_texts=keyword_texts, headings=headings)
 
     def _embed_jobs(self, jobs: list[_Job], done: int, total: int,
                     progress: Callable[[IngestProgress], None] | None, cancelled: Callable[[], bool] | None) -> None:
@@ -560,7 +561,8 @@ class IngestService:
                 self.store.delete_document(doc_id)
             stored = [
                 StoredChunk(chunk_id=f"{doc_id}:{seq}", doc_id=doc_id, text=piece.text, page=section.page,
-                            label=section.label, seq=seq, start=piece.start, end=piece.end, section=s_index)
+                            label=section.label, seq=seq, start=piece.start, end=piece.end, section=s_index,
+                            heading=None if w.unit.headings is None else w.unit.headings[seq])
                 for seq, (s_index, section, piece) in enumerate(w.unit.pieces)
             ]
             assert w.unit.vectors is not None and len(w.unit.vectors) == len(stored)

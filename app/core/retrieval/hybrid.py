@@ -10,18 +10,22 @@ neutral to negative on SciFact train.
 Measured on SciFact train (809 queries, ``sanctum bench retrieval``), nDCG@10: plain RRF 0.722;
 z-score mix, dense weight 0.5/0.6/0.7: 0.743/0.744/0.739 (BM25 k1=0.9, b=0.4). The constants are
 general (a weight and BM25's two), never fitted to queries.
+
+In hybrid mode a question that names a financial statement ("… in the cash flow statement") also
+lifts the chunks of pages titled as that statement (:mod:`app.core.retrieval.cues`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from app.core.models.embedder import Embedder
-from app.core.storage.headers import context_header
+from app.core.retrieval.cues import STATEMENT_BONUS, statement_bonus, statements_asked
+from app.core.storage.headers import context_header, with_header
 from app.core.storage.keywords import KeyedCipher, KeywordIndex
 from app.core.storage.registry import READY, Library
 from app.core.storage.vectors import Hit, VectorStore
@@ -41,6 +45,8 @@ class FusionParams:
         rocchio: How far the query vector moves towards the feedback chunks' mean vector.
         rm3_terms: Feedback terms added to the keyword query.
         rm3_weight: Their share of the expanded keyword query.
+        statement_bonus: Added to the fused score of chunks on a page titled as the financial statement
+            the question names (see :mod:`app.core.retrieval.cues`); 0 turns it off.
     """
 
     candidates: int = 100
@@ -50,6 +56,7 @@ class FusionParams:
     rocchio: float = 0.0
     rm3_terms: int = 0
     rm3_weight: float = 0.0
+    statement_bonus: float = STATEMENT_BONUS
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,8 @@ class Retriever:
             ]
         p = self.params
         n = max(k, p.candidates)
-        ranked, vectors = self._fuse(v, weights, n, doc_ids)
+        asked = statements_asked(query) if p.statement_bonus else frozenset()
+        ranked, vectors = self._fuse(v, weights, n, doc_ids, asked=asked)
         if p.feedback_chunks and (p.rocchio or p.rm3_terms) and ranked:
             top = ranked[: p.feedback_chunks]
             if p.rocchio:
@@ -128,12 +136,12 @@ class Retriever:
                 v2 = v
             w2 = (self.keywords.expand(weights, [r.hit.chunk_id for r in top], terms=p.rm3_terms,
                                        weight=p.rm3_weight) if p.rm3_terms else weights)
-            ranked, _ = self._fuse(v2, w2, n, doc_ids, similarity_to=v)
+            ranked, _ = self._fuse(v2, w2, n, doc_ids, similarity_to=v, asked=asked)
         return ranked[:k]
 
     def _fuse(
         self, v: np.ndarray, weights: dict[int, float], n: int, doc_ids: Sequence[str] | None,
-        similarity_to: np.ndarray | None = None,
+        similarity_to: np.ndarray | None = None, asked: frozenset[str] = frozenset(),
     ) -> tuple[list[Retrieved], dict[str, np.ndarray]]:
         assert self.keywords is not None
         p = self.params
@@ -151,6 +159,8 @@ class Retriever:
         sim = cos if similarity_to is None else mat @ similarity_to
         bm = np.array([self.keywords.score_of(h.chunk_id, kw_all) for h in hits], dtype=np.float32)
         fused = fuse(cos, bm, dense_weight=p.dense_weight, normalise=p.normalise)
+        if asked:
+            fused = fused + statement_bonus(asked, [h.heading for h in hits], bonus=p.statement_bonus)
         order = np.argsort(-fused, kind="stable")
         ranked = [Retrieved(replace(hits[i], score=float(fused[i])), float(sim[i]), float(bm[i])) for i in order]
         return ranked, vectors
@@ -183,13 +193,20 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, *, dense_weight: float, normali
     return dense_weight * norm(dense) + (1.0 - dense_weight) * norm(keyword)
 
 
-def open_keywords(path: Path, cipher: KeyedCipher, *, library: Library, store: VectorStore) -> KeywordIndex:
+_IDENTITY_CHUNKS = 6  # a paged document's first pages: who and what it is
+
+
+def open_keywords(
+    path: Path, cipher: KeyedCipher, *, library: Library, store: VectorStore,
+    paged_header: Callable[[list[str], Path, str | None], str | None] | None = None,
+) -> KeywordIndex:
     """Open the keyword index and bring it in line with the library.
 
     A crash between writing the store and saving the index (or an index lost or from an older
     version) is repaired here: documents the library holds but the index lacks, or holds in
     another version, are indexed again from the store's text; documents the library no longer
-    holds are dropped.
+    holds are dropped. ``paged_header`` (first chunks' texts, path, title → the document's identity
+    line) gives a paged document back the header ingest gave it.
     """
     index = KeywordIndex(path, cipher)
     indexed = index.documents()
@@ -198,7 +215,14 @@ def open_keywords(path: Path, cipher: KeyedCipher, *, library: Library, store: V
         index.remove_document(doc_id)
     for doc_id, doc in ready.items():
         if indexed.get(doc_id) != (doc.content_hash or "", doc.chunk_count):
-            index.replace_document(doc_id, store.texts(doc_id), header=context_header(doc.title, Path(doc.path)),
-                                   version=doc.content_hash or "")
+            chunks = store.chunks(doc_id)
+            if any(c.heading is not None for c in chunks) and paged_header is not None:
+                # A paged document, as ingest indexed it: its identity, and each chunk's heading.
+                header = paged_header([c.text for c in chunks[:_IDENTITY_CHUNKS]], Path(doc.path), doc.title)
+                texts = [(c.chunk_id, with_header(c.heading or None, c.text)) for c in chunks]
+            else:
+                header = context_header(doc.title, Path(doc.path))
+                texts = [(c.chunk_id, c.text) for c in chunks]
+            index.replace_document(doc_id, texts, header=header, version=doc.content_hash or "")
     index.save()
     return index

@@ -4,7 +4,7 @@ Chroma is opened with telemetry off and is always handed our own embeddings (wit
 would try to download an ONNX model). Vectors are unit length and the collection uses cosine
 space, so ``score = 1 - distance`` is the cosine similarity.
 
-Chunk text and labels are encrypted (AES-256-GCM, the chunk id as associated data, kept in the
+Chunk text, labels and headings are encrypted (AES-256-GCM, the chunk id as associated data, kept in the
 metadata) with the key
 of the document they belong to (see :meth:`app.core.storage.registry.Library.doc_cipher`); the vectors stay
 plaintext because Chroma must compute distances on them.
@@ -52,6 +52,7 @@ class StoredChunk:
     start: int
     end: int
     section: int
+    heading: str | None = None  # the section heading it sits under in a paged document ("" none found), else None
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Hit:
     label: str | None
     seq: int
     score: float
+    heading: str | None = None  # see StoredChunk.heading
 
 
 class VectorStore:
@@ -168,6 +170,8 @@ class VectorStore:
         meta[TEXT_KEY] = self._cipher(c.doc_id).encrypt_text(c.text, aad=c.chunk_id.encode())
         if c.label:  # a sheet or section name can be private too
             meta["label"] = self._cipher(c.doc_id).encrypt_text(c.label, aad=f"{c.chunk_id}#label".encode())
+        if c.heading is not None:  # so is a heading
+            meta["heading"] = self._cipher(c.doc_id).encrypt_text(c.heading, aad=f"{c.chunk_id}#heading".encode())
         return meta
 
     def delete_document(self, doc_id: str) -> None:
@@ -266,10 +270,14 @@ class VectorStore:
 
     def texts(self, doc_id: str) -> list[tuple[str, str]]:
         """``(chunk_id, text)`` of one document's chunks, in document order (empty once it is removed)."""
+        return [(h.chunk_id, h.text) for h in self.chunks(doc_id)]
+
+    def chunks(self, doc_id: str) -> list[Hit]:
+        """One document's chunks (score 0), in document order (empty once it is removed)."""
         res = self._collection.get(where={"doc_id": doc_id}, include=["metadatas"])
         rows = sorted(zip(res["ids"], res["metadatas"], strict=True), key=lambda r: int(r[1].get("seq", 0)))
         hits = (self._hit(cid, meta, 0.0) for cid, meta in rows)
-        return [(h.chunk_id, h.text) for h in hits if h is not None]
+        return [h for h in hits if h is not None]
 
     def fetch(self, chunk_ids: Sequence[str]) -> list[tuple[Hit, np.ndarray]]:
         """Chunks by id with their vectors (score 0), in the order asked; unknown ids are left out."""
@@ -310,7 +318,7 @@ class VectorStore:
         cipher = self._key_for(str(meta["doc_id"]))
         if cipher is None:
             return None
-        label, text = meta.get("label"), meta.get(TEXT_KEY)
+        label, text, heading = meta.get("label"), meta.get(TEXT_KEY), meta.get("heading")
         return Hit(
             chunk_id=cid,
             doc_id=str(meta["doc_id"]),
@@ -319,6 +327,7 @@ class VectorStore:
             label=cipher.decrypt_text(str(label), aad=f"{cid}#label".encode()) if label else None,
             seq=int(meta.get("seq", 0)),
             score=score,
+            heading=None if heading is None else cipher.decrypt_text(str(heading), aad=f"{cid}#heading".encode()),
         )
 
 

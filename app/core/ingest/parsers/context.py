@@ -33,7 +33,7 @@ _PERIOD = re.compile(
     r"\bfor\s+the\s+(fiscal\s+year|quarterly\s+period|year|period|quarter)\s+ended\s*:?\s*"
     r"([A-Z][a-z]+\.?\s+\d{1,2}\s*,\s*\d{4})", re.IGNORECASE)
 _REPORT_DATE = re.compile(r"\b([A-Z][a-z]+\.?\s+\d{1,2}\s*,\s*\d{4})\s*\n?\s*\(?Date\s+of\s+Report", re.IGNORECASE)
-_REPORT_DATE_AFTER = re.compile(r"Date\s+of\s+Report[^\n]*\n?\s*([A-Z][a-z]+\.?\s+\d{1,2}\s*,\s*\d{4})",
+_REPORT_DATE_AFTER = re.compile(r"Date\s+of\s+Report[^\n]*?\n?\s*([A-Z][a-z]+\.?\s+\d{1,2}\s*,\s*\d{4})",
                                 re.IGNORECASE)
 _REGISTRANT = re.compile(r"exact\s+name\s+of\s+registrant", re.IGNORECASE)
 _COMPANY_WORD = re.compile(r"\b(INC|INCORPORATED|CORP|CORPORATION|COMPANY|CO|LTD|PLC|LLC|LP|N\.V|S\.A|AG|SE|GROUP|"
@@ -47,6 +47,17 @@ _PAGE_TITLE = re.compile(
     r"|notes\s+to\s+(the\s+)?(consolidated\s+|condensed\s+)*financial\s+statements|"
     r"selected\s+financial\s+data|segment\s+(results|information)[a-z ,–-]{0,40})\s*$",
     re.IGNORECASE)
+# A statement's title after other words on its line ("NIKE, Inc. Consolidated Statements of Income") or
+# before them ("Consolidated Balance Sheets Corning Incorporated and Subsidiary Companies"): only with
+# "consolidated" (or the like) in front and in title case, as prose does not write it.
+_STATEMENT_TITLE = re.compile(
+    r"\b(?:consolidated|combined|condensed)\s+((?:consolidated|combined|condensed|unaudited|interim)\s+)*"
+    r"(statements?\s+of\s+(?:[a-z']+\s+){0,3}?(?:income|operations|earnings|cash\s+flows?|financial\s+position|"
+    r"(?:comprehensive\s+)?(?:income|loss)|(?:stockholders|shareholders|shareowners)[’']?\s+equity|equity)"
+    r"|balance\s+sheets?)\b", re.IGNORECASE)
+_LISTED = re.compile(r"\.{4,}|\s\d{1,3}\s*$")  # a line of a table of contents: dots, or a page number at the end
+# PDFium splits a word's last letter off now and then ("Balance Shee t", "Cash Flow s").
+_SPLIT_LETTER = re.compile(r"(?<=[a-z]{2}) (?=[a-z]\b)")
 _NOTE = re.compile(r"^\s*(NOTE|Note)\s+(\d{1,2})\s*[.:\u2013\u2014-]?\s+([A-Z].{2,80})$")
 _TOC_ITEMS = 3  # a page listing this many items is a table of contents, not where they start
 
@@ -100,6 +111,12 @@ def document_identity(parsed: ParsedDocument, path: Path | None = None, *, title
         name = path.stem.replace("_", " ").replace("-", " ").strip()
     return Identity(company=_company(head), form=form.group(1).upper().replace(" ", "") if form else None,
                     period=period_text, name=" ".join(name.split()) if name else None)
+
+
+def identity_line(first_texts: list[str], path: Path | None, title: str | None) -> str | None:
+    """:meth:`Identity.text` of a document known only by the text of its first chunks (a repair of the
+    keyword index works from the store, where the pages are gone)."""
+    return document_identity(ParsedDocument("text", [Section("\n".join(first_texts))]), path, title=title).text()
 
 
 def _company(head: str) -> str | None:
@@ -156,18 +173,14 @@ def section_headings(parsed: ParsedDocument) -> list[list[tuple[int, str]]]:
         offset = 0
         for line in lines:
             m = _ITEM.match(line.rstrip())
-            if m and not re.search(r"\.{4,}|\s\d{1,3}\s*$", line):  # a TOC line ends in dots or a page number
+            if m and not _LISTED.search(line):  # a TOC line ends in dots or a page number
                 items.append((offset, f"Item {m.group(2).upper()}. {_clean(m.group(3), 80)}"))
             offset += len(line)
         if len(items) >= _TOC_ITEMS:
             items = []
         title = None
-        offset = 0
-        for n, line in enumerate(lines[:8]):
-            stripped = line.strip()
-            if n < 8 and (_PAGE_TITLE.match(stripped) or _NOTE.match(stripped)) and title is None:
-                title = _clean(stripped)
-            offset += len(line)
+        for line in lines[:8]:
+            title = title or page_title(line)
         current = item
         marks.append((0, _join(current, title)))
         for start, heading in items:
@@ -176,6 +189,19 @@ def section_headings(parsed: ParsedDocument) -> list[list[tuple[int, str]]]:
         item = current
         out.append(marks)
     return out
+
+
+def page_title(line: str) -> str | None:
+    """The title a page's line announces ("Consolidated Statements of Cash Flows", "Note 3. Revenue"), or None."""
+    stripped = _SPLIT_LETTER.sub("", " ".join(line.split()))
+    if _PAGE_TITLE.match(stripped) or _NOTE.match(stripped):
+        return _clean(stripped)
+    if len(stripped) <= _MAX_HEADING and not _LISTED.search(stripped):
+        found = _STATEMENT_TITLE.search(stripped)
+        # Written as a title ("Consolidated Balance Sheets"), not mentioned in a sentence.
+        if found and all(w[0].isupper() for w in found.group(0).split() if len(w) > 3):
+            return _clean(found.group(0))
+    return None
 
 
 def _join(item: str | None, title: str | None) -> str:
@@ -303,6 +329,14 @@ def _spoken(value: str, scale: float | None) -> str:
     return ""
 
 
+TABLE_ROWS = "\n\nTable rows:\n"  # between a page's own text and its records
+
+
+def page_text_only(text: str) -> str:
+    """A section's text without the records :func:`with_table_records` added (the page as printed)."""
+    return text.partition(TABLE_ROWS)[0]
+
+
 def with_table_records(parsed: ParsedDocument) -> ParsedDocument:
     """``parsed`` with each page's table records appended to the page's text, after a blank line
     (the page's own text stays first and unchanged, so a passage of it is still found in the file)."""
@@ -312,7 +346,7 @@ def with_table_records(parsed: ParsedDocument) -> ParsedDocument:
         records = table_records(section.text)
         if records:
             changed = True
-            section = Section(f"{section.text.rstrip()}\n\nTable rows:\n" + "\n".join(records),
+            section = Section(f"{section.text.rstrip()}{TABLE_ROWS}" + "\n".join(records),
                               page=section.page, label=section.label)
         sections.append(section)
     return replace(parsed, sections=sections) if changed else parsed
