@@ -338,3 +338,29 @@ def test_an_8k_is_dated_by_its_date_of_report() -> None:
                                             "reported): May 26, 2023\nPepsiCo, Inc.\n(Exact name of registrant as "
                                             "specified in its charter)", page=1)])
     assert document_identity(parsed).period == "report dated May 26, 2023"
+
+
+def test_document_names_are_read_again_only_after_the_library_changes(
+        search_engine: Engine, filings: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = search_engine.ingest_service()
+    service.ingest([filings / "ACME_2022_10K.pdf"])
+    search = search_engine.search_service()
+    reads = []
+    real_all = search_engine.library.all
+    monkeypatch.setattr(search_engine.library, "all", lambda *a, **k: reads.append(1) or real_all(*a, **k))
+    first = search.document_names()
+    assert [n.company for n in first] == ["acme"] and len(reads) == 1
+    for _ in range(3):
+        assert search.document_names() == first
+    assert len(reads) == 1  # unchanged library: not read again per question
+    service.ingest([filings / "ZENITH_2022_10K.pdf"])
+    assert sorted(n.company for n in search.document_names()) == ["acme", "zenith"]
+    # A change made by another process (another connection to the same database) is seen too.
+    from app.core.storage.registry import Library
+
+    other = Library(search_engine.paths.library, cipher=search_engine.cipher)
+    try:
+        other.delete(next(d.doc_id for d in real_all("ready") if d.path.endswith("ZENITH_2022_10K.pdf")))
+    finally:
+        other.close()
+    assert [n.company for n in search.document_names()] == ["acme"]

@@ -189,6 +189,12 @@ class Library:
         """Several writes as one transaction (one disk sync instead of one per write): all or none."""
         return self._db.transaction()
 
+    def change_stamp(self) -> tuple[int, int]:
+        """A value that differs after any committed change to the library, from this process or another
+        (cheap: two counters, no row read). Lets readers keep what they derived from it until it moves."""
+        with self._db.lock:
+            return self._db.execute("PRAGMA data_version").fetchone()[0], self._db.raw.total_changes
+
     def doc_id_for(self, path: Path | str) -> str:
         """A stable id for a file path: a keyed hash, so the id does not reveal the path."""
         return self._cipher.keyed_hash(b"doc-id:" + str(path).encode("utf-8")).hex()[:24]
