@@ -108,8 +108,6 @@ class Retriever:
         """
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}")
-        if self.store.count() == 0:
-            return []
         v = self.embedder.embed_query(query) if vector is None else vector
         if mode == "dense" or self.keywords is None:
             return [Retrieved(h, h.score, 0.0) for h in self.store.query(v, k=k, doc_ids=doc_ids)]
@@ -145,10 +143,10 @@ class Retriever:
     ) -> tuple[list[Retrieved], dict[str, np.ndarray]]:
         assert self.keywords is not None
         p = self.params
-        dense = self.store.query(v, k=n, doc_ids=doc_ids)
-        kw_hits = self.keywords.search(weights, k=n, doc_ids=doc_ids)
+        dense = self.store.nearest(v, k=n, doc_ids=doc_ids)
         kw_all = self.keywords.scores(weights)
-        ids = list(dict.fromkeys([h.chunk_id for h in dense] + [h.chunk_id for h in kw_hits]))
+        kw_hits = self.keywords.search(weights, k=n, doc_ids=doc_ids, scores=kw_all)
+        ids = list(dict.fromkeys(dense + [h.chunk_id for h in kw_hits]))
         fetched = self.store.fetch(ids)
         vectors = {hit.chunk_id: vec for hit, vec in fetched}
         hits = [hit for hit, _ in fetched]

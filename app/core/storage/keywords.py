@@ -379,12 +379,15 @@ class KeywordIndex:
         return float(scores[row]) if row is not None and row < len(scores) else 0.0
 
     def search(
-        self, query: str | dict[int, float], *, k: int, doc_ids: Sequence[str] | None = None
+        self, query: str | dict[int, float], *, k: int, doc_ids: Sequence[str] | None = None,
+        scores: np.ndarray | None = None,
     ) -> list[KeywordHit]:
-        """The ``k`` best-matching chunks (only those that share a term with the query)."""
+        """The ``k`` best-matching chunks (only those that share a term with the query); ``scores``:
+        this query's :meth:`scores`, when the caller has them already (they are not computed twice)."""
         weights = self.query_terms(query) if isinstance(query, str) else query
         with self._lock:
-            scores = self.scores(weights)
+            if scores is None or len(scores) != len(self._row_chunk):
+                scores = self.scores(weights)
             if doc_ids is not None:
                 allowed = np.zeros(len(scores), dtype=bool)
                 for d in doc_ids:
