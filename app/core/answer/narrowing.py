@@ -163,28 +163,25 @@ def restrict(doc_ids: Sequence[str] | None, narrowed: Sequence[str] | None) -> S
     return both or doc_ids
 
 
-_FIRST_CHUNKS = 6  # a filing's cover page: its first few chunks
-
-
 def names_of_documents(store: Any, documents: Iterable[Any]) -> list[DocumentNames]:
-    """:class:`DocumentNames` of library documents (``doc_id``, ``path``), their registrant and period
-    read from their first chunks in ``store`` (one fetch for all)."""
-    from app.core.ingest.parsers.base import ParsedDocument, Section
-    from app.core.ingest.parsers.context import document_identity
+    """:class:`DocumentNames` of library documents (``doc_id``, ``path``), their registrant, period and
+    trading symbols read from their first chunks in ``store`` (one fetch for all)."""
+    from app.core.ingest.parsers.context import IDENTITY_CHUNKS, identity_from_chunks
 
     docs = list(documents)
-    ids = [f"{d.doc_id}:{i}" for d in docs for i in range(_FIRST_CHUNKS)]
+    ids = [f"{d.doc_id}:{i}" for d in docs for i in range(IDENTITY_CHUNKS)]
     heads: dict[str, list[str]] = {}
     for hit, _ in store.fetch(ids):
         heads.setdefault(hit.doc_id, []).append(hit.text)
     out = []
     for d in docs:
         path = Path(d.path)
-        identity = document_identity(ParsedDocument("text", [Section("\n".join(heads.get(d.doc_id, [])))]), path)
+        head = heads.get(d.doc_id, [])
+        identity = identity_from_chunks(head, path)
         if identity.company is None and identity.form is None:
             continue  # not a filing: "policy.pdf" must not capture every question about a policy
         names = document_names(d.doc_id, path.stem, identity.company, identity.period,
-                               trading_symbols("\n".join(heads.get(d.doc_id, []))))
+                               trading_symbols("\n".join(head)))
         if names is not None:
             out.append(names)
     return out

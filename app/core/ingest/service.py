@@ -86,7 +86,6 @@ class _Unit:
     header: str | None
     texts: list[str]
     vectors: np.ndarray | None = None
-    keyword_texts: list[str] | None = None  # each chunk with its section heading (None: the chunk's text)
     headings: list[str] | None = None  # each chunk's section heading in a paged document (None: not paged)
 
 
@@ -417,8 +416,7 @@ class IngestService:
         contexts = [_cap(" · ".join(p for p in (header, h) if p)) or None for h in headings]
         texts = [with_header(c if self.settings.contextual_header else None, p.text)
                  for c, (_, _, p) in zip(contexts, pieces, strict=True)]
-        keyword_texts = [with_header(h or None, p.text) for h, (_, _, p) in zip(headings, pieces, strict=True)]
-        return _Unit(parsed, pieces, header, texts, keyword_texts=keyword_texts, headings=headings)
+        return _Unit(parsed, pieces, header, texts, headings=headings)
 
     def _embed_jobs(self, jobs: list[_Job], done: int, total: int,
                     progress: Callable[[IngestProgress], None] | None, cancelled: Callable[[], bool] | None) -> None:
@@ -572,9 +570,9 @@ class IngestService:
         self.store.add(chunks, np.concatenate(vectors))
         for w, doc_id, stored in zip(writes, doc_ids, per_doc, strict=True):
             if self.keywords is not None:
-                texts = w.unit.keyword_texts or [c.text for c in stored]
-                self.keywords.replace_document(doc_id, [(c.chunk_id, t) for c, t in zip(stored, texts, strict=True)],
-                                               header=w.unit.header, version=w.digest)
+                # Each chunk with its section heading in front (paged documents); the document's header is a field.
+                texts = [(c.chunk_id, with_header(c.heading or None, c.text)) for c in stored]
+                self.keywords.replace_document(doc_id, texts, header=w.unit.header, version=w.digest)
         with self.library.batch():
             for w, doc_id, stored in zip(writes, doc_ids, per_doc, strict=True):
                 parsed = w.unit.parsed

@@ -8,7 +8,7 @@ dot product and Chroma's cosine distance is ``1 - similarity``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +36,30 @@ class _LockedTokenizer:
 
 
 PAUSABLE_BATCH = 16
+
+
+def length_batches(texts: Sequence[str], batch_size: int, *, pause: Callable[[], object] | None,
+                   cancelled: Callable[[], bool] | None) -> Iterator[list[int]]:
+    """The rows of ``texts`` in batches, longest first, for any embedding backend.
+
+    Longest first, as SentenceTransformer.encode orders one call: texts of like length share a
+    batch, so little of each forward pass is spent on padding. With ``pause`` (background work that
+    yields to answers, see app.core.models.cpu) batches are smaller and ``pause`` is called before
+    each, so a question waits for at most ~half a second of encoding already under way.
+
+    Raises:
+        Cancelled: ``cancelled()`` returned True before a batch.
+    """
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    step = min(batch_size, PAUSABLE_BATCH) if pause is not None else batch_size
+    for start in range(0, len(texts), step):
+        if pause is not None:
+            pause()
+        if cancelled and cancelled():
+            from app.core.errors import Cancelled
+
+            raise Cancelled("cancelled")
+        yield order[start : start + step]
 
 
 class Embedder:
@@ -122,20 +146,8 @@ class Embedder:
                 (see app.core.models.cpu), so the encoder never competes with llama.cpp for the cores.
         """
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        # Longest first, as SentenceTransformer.encode orders one call: texts of like length share
-        # a batch, so little of each forward pass is spent on padding.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        # Background work that yields to answers does so between smaller batches: a question then
-        # waits for at most ~half a second of encoding already under way.
-        step = min(self.batch_size, PAUSABLE_BATCH) if pause is not None else self.batch_size
-        for start in range(0, len(texts), step):
-            if pause is not None:
-                pause()
-            if cancelled and cancelled():
-                from app.core.errors import Cancelled
-
-                raise Cancelled("cancelled")
-            rows = order[start : start + step]
+        done = 0
+        for rows in length_batches(texts, self.batch_size, pause=pause, cancelled=cancelled):
             batch = [texts[i] for i in rows]
             # One batch at a time: Hugging Face's fast tokenizers raise "Already borrowed" when two
             # threads (the ingest lane, a question's query) encode at once.
@@ -151,8 +163,9 @@ class Embedder:
                         show_progress_bar=False,
                     )
             out[rows] = vectors
+            done += len(rows)
             if progress:
-                progress(start + len(batch), len(texts))
+                progress(done, len(texts))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from app.core.errors import ModelError
-from app.core.models.embedder import PAUSABLE_BATCH, Tokenizer
+from app.core.models.embedder import Tokenizer, length_batches
 
 #: (document prefix, query prefix) by GGUF architecture.
 PREFIXES = {"nomic-bert": ("search_document: ", "search_query: ")}
@@ -157,19 +157,12 @@ class GgufEmbedder:
         """Embed documents' chunks (with the document prefix); same contract as Embedder.embed."""
         lead = self.doc_prefix if prefix is None else prefix
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        step = min(self.batch_size, PAUSABLE_BATCH) if pause is not None else self.batch_size
-        for start in range(0, len(texts), step):
-            if pause is not None:
-                pause()
-            if cancelled and cancelled():
-                from app.core.errors import Cancelled
-
-                raise Cancelled("cancelled")
-            rows = order[start : start + step]
+        done = 0
+        for rows in length_batches(texts, self.batch_size, pause=pause, cancelled=cancelled):
             out[rows] = self._vectors([lead + texts[i] for i in rows])
+            done += len(rows)
             if progress:
-                progress(start + len(rows), len(texts))
+                progress(done, len(texts))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -191,9 +191,6 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, *, dense_weight: float, normali
     return dense_weight * norm(dense) + (1.0 - dense_weight) * norm(keyword)
 
 
-_IDENTITY_CHUNKS = 6  # a paged document's first pages: who and what it is
-
-
 def open_keywords(
     path: Path, cipher: KeyedCipher, *, library: Library, store: VectorStore,
     paged_header: Callable[[list[str], Path, str | None], str | None] | None = None,
@@ -203,8 +200,8 @@ def open_keywords(
     A crash between writing the store and saving the index (or an index lost or from an older
     version) is repaired here: documents the library holds but the index lacks, or holds in
     another version, are indexed again from the store's text; documents the library no longer
-    holds are dropped. ``paged_header`` (first chunks' texts, path, title → the document's identity
-    line) gives a paged document back the header ingest gave it.
+    holds are dropped. ``paged_header`` (its chunks' texts in order, path, title → the document's
+    identity line) gives a paged document back the header ingest gave it.
     """
     index = KeywordIndex(path, cipher)
     indexed = index.documents()
@@ -214,13 +211,12 @@ def open_keywords(
     for doc_id, doc in ready.items():
         if indexed.get(doc_id) != (doc.content_hash or "", doc.chunk_count):
             chunks = store.chunks(doc_id)
+            # As ingest indexed it: each chunk with its heading; a paged document's identity as its header.
+            texts = [(c.chunk_id, with_header(c.heading or None, c.text)) for c in chunks]
             if any(c.heading is not None for c in chunks) and paged_header is not None:
-                # A paged document, as ingest indexed it: its identity, and each chunk's heading.
-                header = paged_header([c.text for c in chunks[:_IDENTITY_CHUNKS]], Path(doc.path), doc.title)
-                texts = [(c.chunk_id, with_header(c.heading or None, c.text)) for c in chunks]
+                header = paged_header([c.text for c in chunks], Path(doc.path), doc.title)
             else:
                 header = context_header(doc.title, Path(doc.path))
-                texts = [(c.chunk_id, c.text) for c in chunks]
             index.replace_document(doc_id, texts, header=header, version=doc.content_hash or "")
     index.save()
     return index

@@ -113,10 +113,18 @@ def document_identity(parsed: ParsedDocument, path: Path | None = None, *, title
                     period=period_text, name=" ".join(name.split()) if name else None)
 
 
-def identity_line(first_texts: list[str], path: Path | None, title: str | None) -> str | None:
-    """:meth:`Identity.text` of a document known only by the text of its first chunks (a repair of the
-    keyword index works from the store, where the pages are gone)."""
-    return document_identity(ParsedDocument("text", [Section("\n".join(first_texts))]), path, title=title).text()
+IDENTITY_CHUNKS = 6  # a stored document's cover page: its first few chunks
+
+
+def identity_from_chunks(first_texts: list[str], path: Path | None, title: str | None = None) -> Identity:
+    """:func:`document_identity` of a document known only by the text of its first chunks (those who
+    read it from the store, where the pages are gone: query narrowing, a repair of the keyword index)."""
+    return document_identity(ParsedDocument("text", [Section("\n".join(first_texts))]), path, title=title)
+
+
+def identity_line(chunk_texts: list[str], path: Path | None, title: str | None) -> str | None:
+    """:meth:`Identity.text` from a document's chunks in order (the header ingest gave them)."""
+    return identity_from_chunks(chunk_texts[:IDENTITY_CHUNKS], path, title).text()
 
 
 def _company(head: str) -> str | None:
